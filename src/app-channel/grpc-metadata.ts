@@ -1,0 +1,81 @@
+import type { HeaderRecord } from './http-headers.js';
+
+// IANA permanent HTTP headers that Dapr renames `dapr-<name>` when an HTTP request becomes
+// gRPC metadata, so they cannot collide with HTTP/2's own (pkg/messaging/v1/util.go).
+const PERMANENT_HTTP_HEADERS = new Set([
+  'accept',
+  'accept-charset',
+  'accept-language',
+  'accept-ranges',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'cache-control',
+  'content-type',
+  'content-length',
+  'cookie',
+  'date',
+  'expect',
+  'from',
+  'host',
+  'if-match',
+  'if-modified-since',
+  'if-none-match',
+  'if-schedule-tag-match',
+  'if-unmodified-since',
+  'max-forwards',
+  'origin',
+  'pragma',
+  'referer',
+  'via',
+  'warning',
+]);
+
+// Metadata the gRPC transport owns; forwarding a caller's copy would corrupt the call.
+const TRANSPORT_OWNED = new Set([
+  'te',
+  'user-agent',
+  'grpc-timeout',
+  'grpc-encoding',
+  'grpc-accept-encoding',
+  'grpc-status',
+  'grpc-message',
+  'grpc-status-details-bin',
+  // Dapr routes on this header and never forwards it to the app.
+  'destination-app-id',
+]);
+
+/** Turns the caller's headers into gRPC metadata for the app, renaming as Dapr does. */
+export function metadataForApp(headers: HeaderRecord | undefined): Headers {
+  const out = new Headers();
+  for (const [rawName, value] of Object.entries(headers ?? {})) {
+    const lower = rawName.toLowerCase();
+    if (lower.startsWith(':') || TRANSPORT_OWNED.has(lower)) continue;
+    const name = PERMANENT_HTTP_HEADERS.has(lower) ? `dapr-${lower}` : lower;
+    if (typeof value === 'string') out.append(name, value);
+    else for (const item of value) out.append(name, item);
+  }
+  return out;
+}
+
+// Framing details of the gRPC answer itself, not part of what the app said.
+const RESPONSE_FRAMING = new Set([
+  'content-type',
+  'grpc-encoding',
+  'grpc-accept-encoding',
+  'grpc-status',
+  'grpc-message',
+  'grpc-status-details-bin',
+]);
+
+/** The app's response metadata as a header record, without gRPC framing entries. */
+export function recordFromMetadata(metadata: Headers | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  metadata?.forEach((value, name) => {
+    if (name.startsWith(':') || RESPONSE_FRAMING.has(name)) return;
+    out[name] = value;
+  });
+  return out;
+}

@@ -1,0 +1,180 @@
+import { GrpcCode } from './grpc-code.js';
+
+/** One public error: Dapr's `ERR_*` code with its HTTP status, gRPC code and message template. */
+export interface ErrorDefinition {
+  /** Dapr's legacy error code, matched by SDKs (`ERR_STATE_GET`). */
+  readonly code: string;
+  /** `google.rpc.ErrorInfo` reason where Dapr sends rich errors; absent where it does not. */
+  readonly reason?: string;
+  readonly httpStatus: number;
+  readonly grpcCode: GrpcCode;
+  /** Whether a caller may retry the same request and expect another outcome. */
+  readonly retryable: boolean;
+  /** Template with `{name}` placeholders filled from the error's parameters. */
+  readonly message: string;
+}
+
+const define = <T extends Record<string, Omit<ErrorDefinition, 'code'>>>(
+  entries: T,
+): { readonly [K in keyof T]: ErrorDefinition & { readonly code: K & string } } => {
+  const out: Record<string, ErrorDefinition> = {};
+  for (const [code, entry] of Object.entries(entries)) out[code] = { code, ...entry };
+  return out as { readonly [K in keyof T]: ErrorDefinition & { readonly code: K & string } };
+};
+
+const { OK: _ok, ...G } = GrpcCode;
+
+/**
+ * The one catalogue of errors Tapr answers with, shared by the HTTP and gRPC APIs.
+ * Codes, statuses and reasons follow Dapr's (see docs/compatibility.md).
+ */
+export const Errors = define({
+  ERROR: { httpStatus: 500, grpcCode: G.UNKNOWN, retryable: false, message: '{detail}' },
+  ERR_BAD_REQUEST: {
+    httpStatus: 400,
+    grpcCode: G.INVALID_ARGUMENT,
+    retryable: false,
+    message: '{detail}',
+  },
+  ERR_API_UNIMPLEMENTED: {
+    httpStatus: 501,
+    grpcCode: G.UNIMPLEMENTED,
+    retryable: false,
+    message: '{api} is not implemented yet in Tapr',
+  },
+  ERR_API_DENIED: {
+    httpStatus: 403,
+    grpcCode: G.PERMISSION_DENIED,
+    retryable: false,
+    message: 'access to the {api} API is denied by the configuration',
+  },
+  ERR_BODY_READ: {
+    httpStatus: 400,
+    grpcCode: G.INVALID_ARGUMENT,
+    retryable: false,
+    message: 'failed to read request body: {detail}',
+  },
+  ERR_BODY_TOO_LARGE: {
+    httpStatus: 413,
+    grpcCode: G.RESOURCE_EXHAUSTED,
+    retryable: false,
+    message: 'request body exceeds the limit of {limit} bytes',
+  },
+  ERR_MALFORMED_REQUEST: {
+    httpStatus: 400,
+    grpcCode: G.INVALID_ARGUMENT,
+    retryable: false,
+    message: 'failed deserializing HTTP body: {detail}',
+  },
+  ERR_INTERNAL: { httpStatus: 500, grpcCode: G.INTERNAL, retryable: false, message: '{detail}' },
+  ERR_DIRECT_INVOKE: {
+    httpStatus: 500,
+    grpcCode: G.INTERNAL,
+    retryable: true,
+    message: '{detail}',
+  },
+  ERR_HEALTH_NOT_READY: {
+    httpStatus: 500,
+    grpcCode: G.INTERNAL,
+    retryable: true,
+    message: 'dapr is not ready',
+  },
+  ERR_HEALTH_APPID_NOT_MATCH: {
+    httpStatus: 500,
+    grpcCode: G.INTERNAL,
+    retryable: false,
+    message: 'dapr app-id does not match',
+  },
+  ERR_OUTBOUND_HEALTH_NOT_READY: {
+    httpStatus: 500,
+    grpcCode: G.INTERNAL,
+    retryable: true,
+    message: 'dapr outbound is not ready',
+  },
+  ERR_SECRET_STORES_NOT_CONFIGURED: {
+    httpStatus: 500,
+    grpcCode: G.FAILED_PRECONDITION,
+    retryable: false,
+    message: 'secret store is not configured',
+  },
+  ERR_SECRET_STORE_NOT_FOUND: {
+    // Dapr answers 401 here; odd, but SDKs and users rely on it.
+    httpStatus: 401,
+    grpcCode: G.INVALID_ARGUMENT,
+    retryable: false,
+    message: 'failed finding secret store with key {store}',
+  },
+  ERR_PERMISSION_DENIED: {
+    httpStatus: 403,
+    grpcCode: G.PERMISSION_DENIED,
+    retryable: false,
+    message: 'access denied by policy to get "{key}" from "{store}"',
+  },
+  ERR_SECRET_GET: {
+    httpStatus: 500,
+    grpcCode: G.INTERNAL,
+    retryable: true,
+    message: 'failed getting secret with key {key} from secret store {store}: {detail}',
+  },
+  ERR_STATE_STORE_NOT_CONFIGURED: {
+    reason: 'DAPR_STATE_NOT_CONFIGURED',
+    httpStatus: 500,
+    grpcCode: G.FAILED_PRECONDITION,
+    retryable: false,
+    message: 'state store is not configured',
+  },
+  ERR_STATE_STORE_NOT_FOUND: {
+    reason: 'DAPR_STATE_NOT_FOUND',
+    httpStatus: 400,
+    grpcCode: G.INVALID_ARGUMENT,
+    retryable: false,
+    message: 'state store {store} is not found',
+  },
+  ERR_PUBSUB_NOT_CONFIGURED: {
+    reason: 'DAPR_PUBSUB_NOT_CONFIGURED',
+    httpStatus: 400,
+    grpcCode: G.FAILED_PRECONDITION,
+    retryable: false,
+    message: 'no pubsub is configured',
+  },
+  ERR_PUBSUB_NOT_FOUND: {
+    reason: 'DAPR_PUBSUB_NOT_FOUND',
+    httpStatus: 404,
+    grpcCode: G.INVALID_ARGUMENT,
+    retryable: false,
+    message: 'pubsub {pubsub} is not found',
+  },
+  ERR_INVOKE_OUTPUT_BINDING: {
+    httpStatus: 500,
+    grpcCode: G.INTERNAL,
+    retryable: true,
+    message: 'error invoking output binding {name}: {detail}',
+  },
+  ERR_CONFIGURATION_STORE_NOT_CONFIGURED: {
+    httpStatus: 500,
+    grpcCode: G.FAILED_PRECONDITION,
+    retryable: false,
+    message: 'configuration stores not configured',
+  },
+  ERR_LOCK_STORE_NOT_CONFIGURED: {
+    httpStatus: 500,
+    grpcCode: G.FAILED_PRECONDITION,
+    retryable: false,
+    message: 'lock store is not configured',
+  },
+  ERR_ACTOR_RUNTIME_NOT_FOUND: {
+    httpStatus: 500,
+    grpcCode: G.INTERNAL,
+    retryable: false,
+    message: 'the state store is not configured to use the actor runtime',
+  },
+  ERR_COMPONENT_INIT: {
+    httpStatus: 500,
+    grpcCode: G.INTERNAL,
+    retryable: false,
+    message: 'component {name} ({type}/{version}) failed to initialize: {detail}',
+  },
+});
+
+/** A code in the catalogue. */
+export type ErrorCode = keyof typeof Errors;

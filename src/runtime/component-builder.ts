@@ -1,0 +1,195 @@
+import {
+  type AnyComponentDefinition,
+  type Component,
+  createComponent,
+  isComponentMetadataError,
+} from '../components/contracts/component.js';
+import type { SecretStore } from '../components/contracts/secretstore.js';
+import { type ComponentRegistry, isComponentLookupError } from '../components/registry.js';
+import type { RegisteredComponent } from '../core/metadata/metadata-types.js';
+import { withTimeout } from '../kernel/abort.js';
+import type { Logger } from '../kernel/logger.js';
+import { errorText } from '../kernel/tapr-error.js';
+import { resolveComponentMetadata } from '../resources/metadata-values.js';
+import { ResourceError } from '../resources/resource-error.js';
+import type { ComponentResource } from '../resources/types.js';
+import { StartupError } from './startup-error.js';
+
+/** One component that initialized. */
+export interface BuiltComponent {
+  readonly resource: ComponentResource;
+  readonly definition: AnyComponentDefinition;
+  readonly instance: Component;
+  readonly features: readonly string[];
+}
+
+/** What the builder needs from the runtime. */
+export interface ComponentBuildContext {
+  readonly registry: ComponentRegistry;
+  readonly appId: string;
+  readonly namespace: string | undefined;
+  readonly logger: Logger;
+  /** The Configuration's `components.deny`: `type` or `type/version` entries. */
+  readonly denied: readonly string[];
+}
+
+/** The components of one sidecar, by kind, in the order they were built. */
+export class ComponentGraph {
+  readonly #built: BuiltComponent[] = [];
+  /** Secret stores by name; read live by the secrets block. */
+  readonly secretStores = new Map<string, SecretStore>();
+
+  /** Adds a built component. */
+  add(component: BuiltComponent): void {
+    this.#built.push(component);
+    if (component.definition.kind === 'secretstores') {
+      this.secretStores.set(component.resource.name, component.instance as SecretStore);
+    }
+  }
+
+  /** Every built component. */
+  get all(): readonly BuiltComponent[] {
+    return this.#built;
+  }
+
+  /** The metadata API's view of the components. */
+  registered(): RegisteredComponent[] {
+    return this.#built.map(({ resource, features }) => ({
+      name: resource.name,
+      type: resource.type,
+      version: resource.version,
+      capabilities: features,
+    }));
+  }
+
+  /** Closes every component, last built first; failures are logged, not thrown. */
+  async close(logger: Logger): Promise<void> {
+    for (const component of [...this.#built].reverse()) {
+      try {
+        await component.instance.close();
+      } catch (error) {
+        logger.warn('component failed to close', {
+          component: component.resource.name,
+          error: errorText(error),
+        });
+      }
+    }
+  }
+}
+
+/**
+ * Checks every component resource against the registry, then builds them: secret stores first
+ * (other components' `secretKeyRef`s read from them), each within its `initTimeout`. A failure
+ * stops start-up unless the resource says `ignoreErrors: true`.
+ */
+export async function buildComponents(
+  resources: readonly ComponentResource[],
+  context: ComponentBuildContext,
+): Promise<ComponentGraph> {
+  const planned = resources.map((resource) => ({
+    resource,
+    definition: lookup(resource, context),
+  }));
+  const ordered = [
+    ...planned.filter((p) => p.definition.kind === 'secretstores'),
+    ...planned.filter((p) => p.definition.kind !== 'secretstores'),
+  ];
+  const graph = new ComponentGraph();
+  for (const { resource, definition } of ordered) {
+    try {
+      graph.add(await build(resource, definition, graph, context));
+      context.logger.info(
+        `Component loaded: ${resource.name} (${resource.type}/${resource.version})`,
+      );
+    } catch (error) {
+      const message = describeFailure(resource, error);
+      if (!resource.ignoreErrors) {
+        await graph.close(context.logger);
+        throw new StartupError(message);
+      }
+      context.logger.warn(`${message} (ignored: ignoreErrors is true)`);
+    }
+  }
+  return graph;
+}
+
+function lookup(
+  resource: ComponentResource,
+  context: ComponentBuildContext,
+): AnyComponentDefinition {
+  const where = { file: resource.source.file, kind: 'Component', resourceName: resource.name };
+  const deniedBy = context.denied.find(
+    (entry) => entry === resource.type || entry === `${resource.type}/${resource.version}`,
+  );
+  if (deniedBy !== undefined) {
+    throw new StartupError(
+      new ResourceError({
+        ...where,
+        fieldPath: 'spec.type',
+        detail: `component type ${deniedBy} is denied by the configuration (components.deny)`,
+      }).message,
+    );
+  }
+  try {
+    return context.registry.lookup(resource.type, resource.version);
+  } catch (error) {
+    if (!isComponentLookupError(error)) throw error;
+    const field = error.failure === 'unknown-type' ? 'spec.type' : 'spec.version';
+    throw new StartupError(
+      new ResourceError({ ...where, fieldPath: field, detail: error.message }).message,
+    );
+  }
+}
+
+async function build(
+  resource: ComponentResource,
+  definition: AnyComponentDefinition,
+  graph: ComponentGraph,
+  context: ComponentBuildContext,
+): Promise<BuiltComponent> {
+  return withTimeout(
+    resource.initTimeoutMs,
+    async (signal) => {
+      const metadata = await resolveComponentMetadata(resource, {
+        appId: context.appId,
+        ...(context.namespace === undefined ? {} : { namespace: context.namespace }),
+        resolveSecret: async (storeName, secretName, key) => {
+          const store = graph.secretStores.get(storeName);
+          if (!store) throw new Error(`secret store "${storeName}" is not loaded`);
+          const secret = await store.getSecret(secretName, {}, signal);
+          const value = secret[key];
+          if (value === undefined) throw new Error(`secret "${secretName}" has no key "${key}"`);
+          return value;
+        },
+      });
+      const created = await createComponent(definition as never, metadata, {
+        name: resource.name,
+        appId: context.appId,
+        ...(context.namespace === undefined ? {} : { namespace: context.namespace }),
+        logger: context.logger.child({ component: resource.name }),
+        signal,
+      });
+      return {
+        resource,
+        definition,
+        instance: created.instance as Component,
+        features: created.features,
+      };
+    },
+    () => new Error(`init timed out after ${resource.initTimeoutMs}ms (spec.initTimeout)`),
+  );
+}
+
+function describeFailure(resource: ComponentResource, error: unknown): string {
+  const where = { file: resource.source.file, kind: 'Component', resourceName: resource.name };
+  if (error instanceof StartupError) return error.message;
+  if (isComponentMetadataError(error)) {
+    return new ResourceError({
+      ...where,
+      fieldPath: `spec.metadata.${error.field}`,
+      detail: error.issues[0]?.detail ?? error.message,
+    }).message;
+  }
+  if (error instanceof ResourceError) return error.message;
+  return new ResourceError({ ...where, detail: `failed to init: ${errorText(error)}` }).message;
+}

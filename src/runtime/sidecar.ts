@@ -1,0 +1,284 @@
+import { GrpcApiServer } from '../api/grpc/server.js';
+import { invokeFallback } from '../api/http/routes/invoke-fallback.js';
+import { HttpApiServer } from '../api/http/server.js';
+import { AppHealthMonitor } from '../app-channel/app-health-monitor.js';
+import { createAppChannel } from '../app-channel/index.js';
+import { registerBuiltinComponents } from '../components/builtin.js';
+import { ComponentRegistry } from '../components/registry.js';
+import { HealthService } from '../core/health/health-service.js';
+import { MetadataService } from '../core/metadata/metadata-service.js';
+import type { AppChannel } from '../core/ports/app-channel.js';
+import { SecretsService } from '../core/secrets/secrets-service.js';
+import { formatGoDuration } from '../kernel/duration.js';
+import type { Logger } from '../kernel/logger.js';
+import { errorText } from '../kernel/tapr-error.js';
+import { loadResources } from '../resources/loader.js';
+import { isResourceError } from '../resources/resource-error.js';
+import type { ConfigurationResource, HTTPEndpointResource } from '../resources/types.js';
+import { grpcApiRoutes, httpApiRoutes } from './api-wiring.js';
+import { buildComponents, type ComponentGraph } from './component-builder.js';
+import { loadSidecarConfiguration } from './configuration.js';
+import { InternalGrpcServer } from './internal-grpc-server.js';
+import { MetricsServer } from './metrics-server.js';
+import type { SidecarOptions } from './options.js';
+import { StartupError } from './startup-error.js';
+
+export { StartupError } from './startup-error.js';
+
+/** What the sidecar gets from its command: the logger and version it reports. */
+export interface SidecarDependencies {
+  readonly logger: Logger;
+  readonly version: string;
+  /** A registry to build from; the built-in components when absent. */
+  readonly registry?: ComponentRegistry;
+}
+
+/** Ports the sidecar bound; useful when flags asked for port 0. */
+export interface BoundPorts {
+  readonly http: number;
+  readonly grpc: number;
+  readonly internalGrpc: number;
+  readonly metrics: number | undefined;
+}
+
+/**
+ * One taprd: loads resources, builds components, opens the APIs, then connects to the app.
+ * Shutdown runs the same steps backwards within the grace period.
+ */
+export class Sidecar {
+  readonly #logger: Logger;
+  readonly #shutdownListeners: ((reason: string) => void)[] = [];
+  readonly #stop = new AbortController();
+  #components: ComponentGraph | undefined;
+  #http: HttpApiServer | undefined;
+  #grpc: GrpcApiServer | undefined;
+  #internal: InternalGrpcServer | undefined;
+  #metrics: MetricsServer | undefined;
+  #appChannel: AppChannel | undefined;
+  #appHealth: AppHealthMonitor | undefined;
+  #ports: BoundPorts | undefined;
+  #shutdown: Promise<void> | undefined;
+  readonly health: HealthService;
+
+  constructor(
+    private readonly options: SidecarOptions,
+    private readonly deps: SidecarDependencies,
+  ) {
+    this.#logger = deps.logger.child({ scope: 'dapr.runtime' });
+    this.health = new HealthService(options.appId, options.appPort !== undefined);
+  }
+
+  /** The bound ports, once started. */
+  get ports(): BoundPorts | undefined {
+    return this.#ports;
+  }
+
+  /** Calls `listener` when an API asks the sidecar to shut down. */
+  onShutdownRequested(listener: (reason: string) => void): void {
+    this.#shutdownListeners.push(listener);
+  }
+
+  /** Starts everything; throws StartupError when a resource or component is bad. */
+  async start(): Promise<void> {
+    const started = performance.now();
+    const { options } = this;
+    this.#logger.info(`Starting Tapr runtime -- version ${this.deps.version}`, {
+      appId: options.appId,
+    });
+
+    const configuration = await this.#step(() => loadSidecarConfiguration(options.configPaths));
+    const resources = await this.#step(() =>
+      loadResources(options.resourcesPaths, {
+        appId: options.appId,
+        ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
+        logger: this.#logger,
+      }),
+    );
+    const registry = this.deps.registry ?? new ComponentRegistry();
+    if (!this.deps.registry) registerBuiltinComponents(registry);
+    this.#components = await buildComponents(resources.components, {
+      registry,
+      appId: options.appId,
+      namespace: options.namespace,
+      logger: this.#logger,
+      denied: configuration.components.deny,
+    });
+
+    const secrets = new SecretsService(
+      this.#components.secretStores,
+      configuration.secrets.scopes,
+      {
+        logger: this.#logger.child({ scope: 'dapr.runtime.secrets' }),
+      },
+    );
+    const metadata = this.#metadataService(configuration, resources.httpEndpoints);
+    this.health.markOutboundReady();
+
+    const requestShutdown = (reason: string): void => {
+      for (const listener of this.#shutdownListeners) listener(reason);
+    };
+    const apiLogging = options.enableApiLogging ?? configuration.logging.apiLogging.enabled;
+    const core = { health: this.health, metadata, secrets, requestShutdown };
+    this.#http = new HttpApiServer({
+      routes: httpApiRoutes(core),
+      apiToken: options.apiToken,
+      maxBodySize: options.maxBodySizeBytes,
+      logger: this.#logger.child({ scope: 'dapr.runtime.http-info' }),
+      apiLogging,
+      fallback: invokeFallback,
+    });
+    this.#grpc = new GrpcApiServer({
+      dapr: grpcApiRoutes(core),
+      apiToken: options.apiToken,
+      maxMessageBytes: options.maxBodySizeBytes,
+      logger: this.#logger.child({ scope: 'dapr.runtime.grpc.api' }),
+      apiLogging,
+    });
+    this.#internal = new InternalGrpcServer();
+    const http = await this.#listen('HTTP API', () =>
+      this.#http!.listen(options.httpPort, options.listenAddresses),
+    );
+    const grpc = await this.#listen('gRPC API', () =>
+      this.#grpc!.listen(options.grpcPort, options.listenAddresses),
+    );
+    const internalGrpc = await this.#listen('internal gRPC', () =>
+      this.#internal!.listen(options.internalGrpcPort, options.internalGrpcListenAddress),
+    );
+    let metricsPort: number | undefined;
+    if (options.enableMetrics) {
+      this.#metrics = new MetricsServer();
+      metricsPort = await this.#listen('metrics', () =>
+        this.#metrics!.listen(options.metricsPort, options.metricsListenAddress),
+      );
+    }
+    this.#ports = { http, grpc, internalGrpc, metrics: metricsPort };
+    this.#logger.info(
+      `HTTP API listening on port ${http}, gRPC API on port ${grpc}, internal gRPC on port ${internalGrpc}`,
+      { ports: this.#ports },
+    );
+    this.health.markApisReady();
+    this.#connectApp();
+    this.#logger.info(
+      `Tapr sidecar is up and running (${Math.round(performance.now() - started)}ms)`,
+    );
+  }
+
+  /** Stops the sidecar gracefully; safe to call more than once. */
+  shutdown(reason: string): Promise<void> {
+    this.#shutdown ??= this.#doShutdown(reason);
+    return this.#shutdown;
+  }
+
+  async #doShutdown(reason: string): Promise<void> {
+    this.#logger.info(`Shutting down: ${reason}`);
+    this.#stop.abort(new Error(reason));
+    const grace = this.options.gracefulShutdownMs;
+    await Promise.all([
+      this.#http?.close(grace),
+      this.#grpc?.close(grace),
+      this.#internal?.close(grace),
+    ]);
+    await this.#metrics?.close();
+    await this.#appHealth?.close();
+    await this.#appChannel?.close();
+    await this.#components?.close(this.#logger);
+    this.#logger.info('Tapr sidecar stopped');
+  }
+
+  async #step<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (isResourceError(error)) throw new StartupError(error.message);
+      throw error;
+    }
+  }
+
+  async #listen(what: string, open: () => Promise<number>): Promise<number> {
+    try {
+      return await open();
+    } catch (error) {
+      throw new StartupError(`could not open the ${what} port: ${errorText(error)}`);
+    }
+  }
+
+  #metadataService(
+    configuration: ConfigurationResource,
+    endpoints: readonly HTTPEndpointResource[],
+  ): MetadataService {
+    const { options } = this;
+    return new MetadataService({
+      appId: options.appId,
+      runtimeVersion: this.deps.version,
+      enabledFeatures: () => configuration.features.filter((f) => f.enabled).map((f) => f.name),
+      components: () => this.#components?.registered() ?? [],
+      subscriptions: () => [],
+      httpEndpoints: () => endpoints.map((e) => e.name),
+      appConnection: {
+        port: options.appPort ?? 0,
+        protocol: options.appProtocol,
+        channelAddress: options.appChannelAddress,
+        maxConcurrency: options.appMaxConcurrency === -1 ? 0 : options.appMaxConcurrency,
+        ...(options.enableAppHealthCheck
+          ? {
+              health: {
+                healthCheckPath: options.appProtocol.startsWith('http')
+                  ? options.appHealthCheckPath
+                  : '',
+                healthProbeInterval: formatGoDuration(options.appHealthProbeIntervalMs),
+                healthProbeTimeout: formatGoDuration(options.appHealthProbeTimeoutMs),
+                healthThreshold: options.appHealthThreshold,
+              },
+            }
+          : {}),
+      },
+      actorRuntime: () => ({
+        status: 'DISABLED',
+        activeActors: [],
+        hostReady: false,
+        placement: '',
+      }),
+    });
+  }
+
+  /** Waits for the app's port in the background; outbound APIs already serve meanwhile. */
+  #connectApp(): void {
+    const { options } = this;
+    if (options.appPort === undefined) return;
+    const channel = createAppChannel({
+      protocol: options.appProtocol,
+      port: options.appPort,
+      channelAddress: options.appChannelAddress,
+      appToken: options.appToken,
+      maxConcurrency: options.appMaxConcurrency,
+      healthCheckPath: options.appHealthCheckPath,
+    });
+    this.#appChannel = channel;
+    this.#logger.info(`Waiting for the app on port ${options.appPort}`);
+    channel
+      .waitUntilReachable(this.#stop.signal)
+      .then(() => {
+        this.health.markAppReady();
+        this.#logger.info(`App connected on port ${options.appPort} (${options.appProtocol})`);
+        if (options.enableAppHealthCheck) this.#startAppHealth(channel);
+      })
+      .catch((error: unknown) => {
+        if (!this.#stop.signal.aborted)
+          this.#logger.error('waiting for the app failed', { error: errorText(error) });
+      });
+  }
+
+  #startAppHealth(channel: AppChannel): void {
+    const { options } = this;
+    this.#appHealth = new AppHealthMonitor({
+      probe: (signal) => channel.probeHealth(signal),
+      intervalMs: options.appHealthProbeIntervalMs,
+      timeoutMs: options.appHealthProbeTimeoutMs,
+      threshold: options.appHealthThreshold,
+    });
+    this.#appHealth.onChange((healthy) =>
+      this.#logger.info(healthy ? 'App entered healthy status' : 'App entered un-healthy status'),
+    );
+    this.#appHealth.start(this.#stop.signal);
+  }
+}
