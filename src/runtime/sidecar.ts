@@ -275,10 +275,13 @@ export class Sidecar {
       intervalMs: options.appHealthProbeIntervalMs,
       timeoutMs: options.appHealthProbeTimeoutMs,
       threshold: options.appHealthThreshold,
+      logger: this.#logger,
     });
-    this.#appHealth.onChange((healthy) =>
-      this.#logger.info(healthy ? 'App entered healthy status' : 'App entered un-healthy status'),
-    );
+    this.#appHealth.onChange(({ healthy, reason }) => {
+      if (healthy) this.#logger.info('App entered healthy status');
+      else
+        this.#logger.warn('App entered un-healthy status', reason === undefined ? {} : { reason });
+    });
     this.#appHealth.start(this.#stop.signal);
   }
 }

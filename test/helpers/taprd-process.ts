@@ -28,6 +28,8 @@ export interface TaprdProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   /** Resolves with the exit code when the process ends by itself. */
   exited: Promise<number | null>;
+  /** Resolves once `count` log lines with this exact message have been written (15 s bound). */
+  waitForLog(message: string, count?: number): Promise<void>;
 }
 
 /** What a test wants of taprd. */
@@ -66,6 +68,7 @@ export async function startTaprd(options: StartTaprdOptions = {}): Promise<Taprd
   });
   const logs: Record<string, unknown>[] = [];
   const output: string[] = [];
+  const waiters = new Set<() => void>();
   const exited = once(child, 'exit').then(([code]) => code as number | null);
   child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   const ports = await new Promise<TaprdPorts>((resolvePorts, reject) => {
@@ -75,6 +78,7 @@ export async function startTaprd(options: StartTaprdOptions = {}): Promise<Taprd
       try {
         const record = JSON.parse(line) as Record<string, unknown>;
         logs.push(record);
+        for (const wake of waiters) wake();
         if (record.ports) resolvePorts(record.ports as TaprdPorts);
       } catch {
         // not a log line
@@ -92,6 +96,23 @@ export async function startTaprd(options: StartTaprdOptions = {}): Promise<Taprd
     logs,
     httpUrl,
     exited,
+    waitForLog(message: string, count = 1) {
+      const seen = (): boolean => logs.filter((line) => line.msg === message).length >= count;
+      if (seen()) return Promise.resolve();
+      return new Promise<void>((resolveWait, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no log line "${message}" (x${count}) within 15s`));
+        }, 15_000);
+        const check = (): void => {
+          if (!seen()) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolveWait();
+        };
+        waiters.add(check);
+      });
+    },
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill(signal);

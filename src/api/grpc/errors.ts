@@ -1,31 +1,47 @@
-import { Code, ConnectError } from '@connectrpc/connect';
+import { create } from '@bufbuild/protobuf';
+import { type Any, anyPack } from '@bufbuild/protobuf/wkt';
 import { ErrorInfoSchema, ResourceInfoSchema } from '../../gen/google/rpc/error_details_pb.js';
+import { GrpcCode } from '../../kernel/grpc-code.js';
 import { isTaprError } from '../../kernel/tapr-error.js';
+import { GrpcError, isGrpcError, toGrpcCode } from './server/grpc-error.js';
 
 /**
  * Maps any thrown value to the gRPC status Dapr would answer: the catalogue's code and
- * message, with `google.rpc.ErrorInfo` (and `ResourceInfo`) details where Dapr sends them.
+ * message, with `google.rpc.ErrorInfo` (and `ResourceInfo`) details where Dapr sends them;
+ * anything that is neither a GrpcError nor a TaprError is UNKNOWN with its message.
  */
-export function toConnectError(error: unknown): ConnectError {
-  if (error instanceof ConnectError) return error;
+export function toGrpcError(error: unknown): GrpcError {
+  if (isGrpcError(error)) return error;
   if (!isTaprError(error)) {
     const message = error instanceof Error ? error.message : String(error);
-    return new ConnectError(message, Code.Unknown);
+    return new GrpcError(GrpcCode.UNKNOWN, message, [], error);
   }
-  const details: ConstructorParameters<typeof ConnectError>[3] = [];
+  const details: Any[] = [];
   const reason = error.definition.reason;
   if (reason) {
-    details.push({
-      desc: ErrorInfoSchema,
-      value: { reason, domain: 'dapr.io', metadata: { ...(error.extras.metadata ?? {}) } },
-    });
+    details.push(
+      anyPack(
+        ErrorInfoSchema,
+        create(ErrorInfoSchema, {
+          reason,
+          domain: 'dapr.io',
+          metadata: { ...(error.extras.metadata ?? {}) },
+        }),
+      ),
+    );
   }
   const resource = error.extras.resource;
   if (resource) {
-    details.push({
-      desc: ResourceInfoSchema,
-      value: { resourceType: resource.type, resourceName: resource.name, description: error.message },
-    });
+    details.push(
+      anyPack(
+        ResourceInfoSchema,
+        create(ResourceInfoSchema, {
+          resourceType: resource.type,
+          resourceName: resource.name,
+          description: error.message,
+        }),
+      ),
+    );
   }
-  return new ConnectError(error.message, error.grpcCode as Code, undefined, details, error);
+  return new GrpcError(toGrpcCode(error.grpcCode), error.message, details, error);
 }
