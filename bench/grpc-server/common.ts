@@ -10,7 +10,7 @@ import {
 export const HOST = '127.0.0.1';
 export const SAY_PATH = '/tapr.bench.echo.v1.Echo/Say';
 
-export const SERVER_KINDS = ['connect', 'connect-gzip', 'raw', 'grpcjs'] as const;
+export const SERVER_KINDS = ['connect', 'connect-gzip', 'raw', 'grpcjs', 'tapr'] as const;
 export type ServerKind = (typeof SERVER_KINDS)[number];
 
 export const SERVER_LABELS: Record<ServerKind, string> = {
@@ -18,6 +18,7 @@ export const SERVER_LABELS: Record<ServerKind, string> = {
   'connect-gzip': '(a0) same, connect defaults (gzips replies >= 1 KiB)',
   raw: '(b) own dispatcher on node:http2',
   grpcjs: '(c) @grpc/grpc-js Server',
+  tapr: "(d) Tapr's GrpcServer (src/api/grpc/server)",
 };
 
 /** gRPC status codes used here. */

@@ -1,5 +1,6 @@
-// The three candidate gRPC servers, each serving tapr.bench.echo.v1.Echo/Say on 127.0.0.1.
-// (a) and (b) also get a catch-all for unknown paths, the hook the sidecar's gRPC proxying needs:
+// The candidate gRPC servers, each serving tapr.bench.echo.v1.Echo/Say on 127.0.0.1: the three
+// of the original comparison and (d), the production server built from (b).
+// (a), (b) and (d) also get a catch-all for unknown paths, the hook the sidecar's gRPC proxying needs:
 // with a `dapr-app-id` header it echoes every message frame back as it arrives (standing in for
 // forwarding the raw frames to another app), without it it answers UNIMPLEMENTED.
 
@@ -8,6 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { create } from '@bufbuild/protobuf';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import * as grpc from '@grpc/grpc-js';
+import { GrpcError } from '../../src/api/grpc/server/grpc-error.js';
+import { GrpcServer } from '../../src/api/grpc/server/grpc-server.js';
+import { GrpcCode } from '../../src/kernel/grpc-code.js';
 import {
   decodeRequest,
   decodeResponse,
@@ -216,12 +220,17 @@ function rawFallback(
   stream: http2.ServerHttp2Stream,
   headers: http2.IncomingHttpHeaders,
   onFallback: ((seen: FallbackSeen) => void) | undefined,
+  kind: ServerKind = 'raw',
 ): void {
-  const seen = newSeen('raw', headerString(headers[':path']) ?? '', headers);
+  const seen = newSeen(kind, headerString(headers[':path']) ?? '', headers);
   if (seen.appId === null) {
-    trailersOnly(stream, Status.UNIMPLEMENTED, `unknown method ${seen.path}`);
     seen.answered = 'unimplemented';
     onFallback?.(seen);
+    // (d) throws, so the server answers with its own trailers-only status.
+    if (kind === 'tapr') {
+      throw new GrpcError(GrpcCode.UNIMPLEMENTED, `unknown method ${seen.path}`);
+    }
+    trailersOnly(stream, Status.UNIMPLEMENTED, `unknown method ${seen.path}`);
     return;
   }
   stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
@@ -259,6 +268,17 @@ export async function startRaw(options: ServerOptions = {}): Promise<RunningServ
   });
   const port = await listenHttp2(server, options.port ?? 0);
   return { kind: 'raw', port, close: () => closeHttp2(server, sessions) };
+}
+
+// ---------------------------------------------------------------- (d) Tapr's GrpcServer
+
+/** The production server with its defaults: no interceptors, 4 MiB limit, replies uncompressed. */
+export async function startTapr(options: ServerOptions = {}): Promise<RunningServer> {
+  const server = new GrpcServer({
+    fallback: (stream, headers) => rawFallback(stream, headers, options.onFallback, 'tapr'),
+  }).registerService(Echo, { say: (request) => ({ payload: request.payload }) });
+  const port = await server.listen(options.port ?? 0, [HOST]);
+  return { kind: 'tapr', port, close: () => server.close(1000) };
 }
 
 // ---------------------------------------------------------------- (c) grpc-js
@@ -308,6 +328,8 @@ export function startServer(kind: ServerKind, options: ServerOptions = {}): Prom
       return startRaw(options);
     case 'grpcjs':
       return startGrpcJs(options);
+    case 'tapr':
+      return startTapr(options);
   }
 }
 

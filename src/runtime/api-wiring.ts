@@ -1,4 +1,4 @@
-import type { ServiceImpl } from '@connectrpc/connect';
+import type { GrpcServiceImpl } from '../api/grpc/server/types.js';
 import { metadataService } from '../api/grpc/services/metadata.js';
 import { secretsService } from '../api/grpc/services/secrets.js';
 import { shutdownService } from '../api/grpc/services/shutdown.js';
@@ -33,7 +33,7 @@ export function httpApiRoutes(core: CoreServices): HttpRoute[] {
 }
 
 /** The implemented part of the `Dapr` gRPC service; every other RPC answers UNIMPLEMENTED. */
-export function grpcApiRoutes(core: CoreServices): Partial<ServiceImpl<typeof Dapr>> {
+export function grpcApiRoutes(core: CoreServices): Partial<GrpcServiceImpl<typeof Dapr>> {
   return {
     ...metadataService(core.metadata),
     ...secretsService(core.secrets),

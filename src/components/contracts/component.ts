@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Logger } from '../../kernel/logger.js';
 import type { SecretStore } from './secretstore.js';
+import type { StateStore } from './state.js';
 
 /** The component kinds Dapr knows; the first segment(s) of a component's `spec.type`. */
 export type ComponentKind =
@@ -41,7 +42,7 @@ export interface Component {
  * map to the base `Component`; a new contract file replaces its entry here.
  */
 export interface ComponentInstanceMap {
-  state: Component;
+  state: StateStore;
   pubsub: Component;
   bindings: Component;
   secretstores: SecretStore;

@@ -17,7 +17,14 @@ function fake(type: string, version: string, features: readonly string[] = []) {
     features,
     metadataSchema: metadataSchema({}),
     async create() {
-      return { async close() {} };
+      return {
+        async get() {
+          return undefined;
+        },
+        async set() {},
+        async delete() {},
+        async close() {},
+      };
     },
   });
 }

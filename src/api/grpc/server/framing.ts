@@ -108,7 +108,10 @@ export class FrameParser {
 /** True when the server can decompress messages sent with this `grpc-encoding`. */
 export function isAcceptedEncoding(encoding: string | undefined): boolean {
   return (
-    encoding === undefined || encoding === 'identity' || encoding === 'gzip' || encoding === 'deflate'
+    encoding === undefined ||
+    encoding === 'identity' ||
+    encoding === 'gzip' ||
+    encoding === 'deflate'
   );
 }
 
@@ -132,23 +135,27 @@ export function decompress(
   }
   const inflater = encoding === 'gzip' ? gunzip : inflate;
   return new Promise((resolve, reject) => {
-    inflater(bytes, { maxOutputLength: Math.min(Math.max(1, maxBytes), constants.MAX_LENGTH) }, (error, result) => {
-      if (error === null) {
-        resolve(result);
-        return;
-      }
-      const tooLarge = (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
-      reject(
-        tooLarge
-          ? new GrpcError(
-              GrpcCode.RESOURCE_EXHAUSTED,
-              `grpc: received message after decompression larger than max ${maxBytes}`,
-            )
-          : new GrpcError(
-              GrpcCode.INTERNAL,
-              `grpc: failed to decompress the received message: ${error.message}`,
-            ),
-      );
-    });
+    inflater(
+      bytes,
+      { maxOutputLength: Math.min(Math.max(1, maxBytes), constants.MAX_LENGTH) },
+      (error, result) => {
+        if (error === null) {
+          resolve(result);
+          return;
+        }
+        const tooLarge = (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+        reject(
+          tooLarge
+            ? new GrpcError(
+                GrpcCode.RESOURCE_EXHAUSTED,
+                `grpc: received message after decompression larger than max ${maxBytes}`,
+              )
+            : new GrpcError(
+                GrpcCode.INTERNAL,
+                `grpc: failed to decompress the received message: ${error.message}`,
+              ),
+        );
+      },
+    );
   });
 }

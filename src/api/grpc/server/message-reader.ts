@@ -99,7 +99,12 @@ export class MessageReader {
       return;
     }
     if (this.#single && this.#queue.length > 1) {
-      this.#fail(new GrpcError(GrpcCode.UNIMPLEMENTED, 'grpc: more than one request message for unary method'));
+      this.#fail(
+        new GrpcError(
+          GrpcCode.UNIMPLEMENTED,
+          'grpc: more than one request message for unary method',
+        ),
+      );
       return;
     }
     if (!this.#single && this.#queuedBytes >= HIGH_WATER_BYTES) this.#stream.pause();

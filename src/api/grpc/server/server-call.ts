@@ -90,7 +90,12 @@ export class ServerCall implements GrpcCall {
   }
 
   get remoteAddress(): string | undefined {
-    return this.#stream.session?.socket?.remoteAddress;
+    try {
+      return this.#stream.session?.socket?.remoteAddress;
+    } catch {
+      // The session's socket proxy throws once the connection is gone.
+      return undefined;
+    }
   }
 
   /** Sets a response header; throws once the headers went out (at the first message). */
@@ -98,13 +103,15 @@ export class ServerCall implements GrpcCall {
     if (this.#stream.headersSent || this.#state === 'done') {
       throw new Error('gRPC response headers were already sent');
     }
-    (this.#headers ??= {})[key] = metadataWireValue(key, value);
+    const wire = metadataWireValue(key, value);
+    this.#headers = { ...this.#headers, [key]: wire };
   }
 
   /** Sets a response trailer, sent with the status. */
   setTrailer(key: string, value: MetadataValue): void {
     if (this.#state === 'done') throw new Error('gRPC response trailers were already sent');
-    (this.#trailers ??= {})[key] = metadataWireValue(key, value);
+    const wire = metadataWireValue(key, value);
+    this.#trailers = { ...this.#trailers, [key]: wire };
   }
 
   /** Ends the call with DEADLINE_EXCEEDED after `ms` unless it finished before. */

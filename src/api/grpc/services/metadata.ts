@@ -1,15 +1,15 @@
-import type { ServiceImpl } from '@connectrpc/connect';
 import type { MetadataService } from '../../../core/metadata/metadata-service.js';
 import type { Dapr } from '../../../gen/dapr/proto/runtime/v1/dapr_pb.js';
 import {
   ActorRuntime_ActorRuntimeStatus,
   PubsubSubscriptionType,
 } from '../../../gen/dapr/proto/runtime/v1/metadata_pb.js';
+import type { GrpcServiceImpl } from '../server/types.js';
 
 /** `GetMetadata` and `SetMetadata`. */
 export function metadataService(
   metadata: MetadataService,
-): Pick<ServiceImpl<typeof Dapr>, 'getMetadata' | 'setMetadata'> {
+): Pick<GrpcServiceImpl<typeof Dapr>, 'getMetadata' | 'setMetadata'> {
   return {
     getMetadata() {
       const snapshot = metadata.get();

@@ -1,14 +1,19 @@
-import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import type { SecretsService } from '../../../core/secrets/secrets-service.js';
 import type { Dapr } from '../../../gen/dapr/proto/runtime/v1/dapr_pb.js';
+import type { GrpcServiceImpl, HandlerContext } from '../server/types.js';
 
 /** `GetSecret` and `GetBulkSecret`. */
 export function secretsService(
   secrets: SecretsService,
-): Pick<ServiceImpl<typeof Dapr>, 'getSecret' | 'getBulkSecret'> {
+): Pick<GrpcServiceImpl<typeof Dapr>, 'getSecret' | 'getBulkSecret'> {
   return {
     async getSecret(request, context: HandlerContext) {
-      const data = await secrets.getSecret(request.storeName, request.key, request.metadata, context.signal);
+      const data = await secrets.getSecret(
+        request.storeName,
+        request.key,
+        request.metadata,
+        context.signal,
+      );
       return { data };
     },
     async getBulkSecret(request, context: HandlerContext) {
