@@ -200,4 +200,26 @@ describe('resource features at start-up', () => {
     assert.match(stderr, /env\.yaml/);
     assert.match(stderr, /denied/);
   });
+
+  it('lists HTTPEndpoint resources in the metadata', async () => {
+    const dir = await resourcesDir({
+      'endpoint.yaml': `apiVersion: dapr.io/v1alpha1
+kind: HTTPEndpoint
+metadata:
+  name: external-api
+spec:
+  baseUrl: https://api.example.com
+  headers:
+    - name: x-team
+      value: orders
+`,
+    });
+    const taprd = await startTaprd({ args: ['--resources-path', dir] });
+    try {
+      const body = await json(await fetch(`${taprd.httpUrl}/v1.0/metadata`));
+      assert.deepEqual(body.httpEndpoints, [{ name: 'external-api' }]);
+    } finally {
+      await taprd.stop();
+    }
+  });
 });
