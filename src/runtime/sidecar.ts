@@ -1,7 +1,7 @@
 import { GrpcApiServer } from '../api/grpc/server.js';
 import { invokeFallback } from '../api/http/routes/invoke-fallback.js';
 import { HttpApiServer } from '../api/http/server.js';
-import { AppHealthMonitor } from '../app-channel/app-health-monitor.js';
+import type { AppHealthMonitor } from '../app-channel/app-health-monitor.js';
 import { createAppChannel } from '../app-channel/index.js';
 import { registerBuiltinComponents } from '../components/builtin.js';
 import { ComponentRegistry } from '../components/registry.js';
@@ -245,31 +245,36 @@ export class Sidecar {
   #connectApp(): void {
     const { options } = this;
     if (options.appPort === undefined) return;
-    const channel = createAppChannel({
-      protocol: options.appProtocol,
-      port: options.appPort,
-      channelAddress: options.appChannelAddress,
-      appToken: options.appToken,
-      maxConcurrency: options.appMaxConcurrency,
-      healthCheckPath: options.appHealthCheckPath,
-    });
-    this.#appChannel = channel;
-    this.#logger.info(`Waiting for the app on port ${options.appPort}`);
-    channel
-      .waitUntilReachable(this.#stop.signal)
-      .then(() => {
+    const appPort = options.appPort;
+    this.#logger.info(`Waiting for the app on port ${appPort}`);
+    // Loaded only with an app port: the HTTP and gRPC clients cost start-up time and memory.
+    import('../app-channel/index.js')
+      .then(async ({ createAppChannel }) => {
+        const channel = createAppChannel({
+          protocol: options.appProtocol,
+          port: appPort,
+          channelAddress: options.appChannelAddress,
+          appToken: options.appToken,
+          maxConcurrency: options.appMaxConcurrency,
+          healthCheckPath: options.appHealthCheckPath,
+          healthProbeTimeoutMs: options.appHealthProbeTimeoutMs,
+        });
+        this.#appChannel = channel;
+        await channel.waitUntilReachable(this.#stop.signal);
         this.health.markAppReady();
-        this.#logger.info(`App connected on port ${options.appPort} (${options.appProtocol})`);
-        if (options.enableAppHealthCheck) this.#startAppHealth(channel);
+        this.#logger.info(`App connected on port ${appPort} (${options.appProtocol})`);
+        if (options.enableAppHealthCheck) await this.#startAppHealth(channel);
       })
       .catch((error: unknown) => {
-        if (!this.#stop.signal.aborted)
-          this.#logger.error('waiting for the app failed', { error: errorText(error) });
+        if (!this.#stop.signal.aborted) {
+          this.#logger.error('connecting to the app failed', { error: errorText(error) });
+        }
       });
   }
 
-  #startAppHealth(channel: AppChannel): void {
+  async #startAppHealth(channel: AppChannel): Promise<void> {
     const { options } = this;
+    const { AppHealthMonitor } = await import('../app-channel/app-health-monitor.js');
     this.#appHealth = new AppHealthMonitor({
       probe: (signal) => channel.probeHealth(signal),
       intervalMs: options.appHealthProbeIntervalMs,
