@@ -2,7 +2,6 @@ import { GrpcApiServer } from '../api/grpc/server.js';
 import { invokeFallback } from '../api/http/routes/invoke-fallback.js';
 import { HttpApiServer } from '../api/http/server.js';
 import type { AppHealthMonitor } from '../app-channel/app-health-monitor.js';
-import { createAppChannel } from '../app-channel/index.js';
 import { registerBuiltinComponents } from '../components/builtin.js';
 import { ComponentRegistry } from '../components/registry.js';
 import { HealthService } from '../core/health/health-service.js';
