@@ -2,6 +2,12 @@ import type { AnyComponentDefinition } from './contracts/component.js';
 import type { ComponentRegistry } from './registry.js';
 import { localEnvSecretStore } from './secretstores/local-env.js';
 import { localFileSecretStore } from './secretstores/local-file.js';
+import { inMemoryStateStore } from './state/in-memory.js';
+import { mysqlStateStore } from './state/mysql.js';
+import { postgresqlV1StateStore } from './state/postgresql.js';
+import { postgresqlV2StateStore } from './state/postgresql-v2.js';
+import { redisStateStore } from './state/redis.js';
+import { sqliteStateStore } from './state/sqlite.js';
 
 /**
  * Every component type Tapr ships. Definitions are small; each implementation loads its driver
@@ -10,6 +16,12 @@ import { localFileSecretStore } from './secretstores/local-file.js';
 const BUILTIN_COMPONENTS: readonly AnyComponentDefinition[] = [
   localEnvSecretStore,
   localFileSecretStore,
+  inMemoryStateStore,
+  mysqlStateStore,
+  postgresqlV1StateStore,
+  postgresqlV2StateStore,
+  redisStateStore,
+  sqliteStateStore,
 ];
 
 /** Registers the built-in component types: the one explicit list, no import side effects. */

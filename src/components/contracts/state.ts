@@ -9,7 +9,10 @@ export const StateFeature = {
   DELETE_WITH_PREFIX: 'DELETE_WITH_PREFIX',
   PARTITION_KEY: 'PARTITION_KEY',
   KEYS_LIKE: 'KEYS_LIKE',
-  /** Not declared by components: the runtime adds it to the store marked `actorStateStore`. */
+  /**
+   * Not declared by components: like Dapr's metadata API, the runtime lists it for every store
+   * that has both ETAG and TRANSACTIONAL.
+   */
   ACTOR: 'ACTOR',
 } as const;
 
@@ -49,12 +52,18 @@ export interface StateSetRequest {
    * binary.
    */
   readonly isJson: boolean;
-  /** Present: save only if the stored ETag matches (else `StateETagError` 'mismatch'). */
+  /**
+   * Present: save only if the stored ETag matches (else `StateETagError` 'mismatch'). Never
+   * empty: the runtime drops an empty ETag, which Dapr's stores read as none.
+   */
   readonly etag?: string;
   readonly metadata: MetadataRecord;
   readonly concurrency: StateConcurrency;
   readonly consistency: StateConsistency;
-  /** `metadata.ttlInSeconds` parsed by the runtime; -1 means never expire. */
+  /**
+   * `metadata.ttlInSeconds` parsed by the runtime (only for stores declaring TTL; Dapr's
+   * `utils.ParseTTL` rules); -1 means never expire.
+   */
   readonly ttlSeconds?: number;
   readonly contentType?: string;
 }
@@ -87,9 +96,9 @@ export interface StateStore extends Component {
   delete(request: StateDeleteRequest, signal: AbortSignal): Promise<void>;
   /** Native bulk read; when absent the runtime issues parallel `get`s. */
   bulkGet?(requests: readonly StateGetRequest[], signal: AbortSignal): Promise<BulkGetItem[]>;
-  /** Native bulk write; when absent the runtime issues `set`s one by one. */
+  /** Native bulk write, used for two items or more; when absent the runtime issues `set`s in parallel. */
   bulkSet?(requests: readonly StateSetRequest[], signal: AbortSignal): Promise<void>;
-  /** Native bulk delete; when absent the runtime issues `delete`s one by one. */
+  /** Native bulk delete, used for two keys or more; when absent the runtime issues `delete`s in parallel. */
   bulkDelete?(requests: readonly StateDeleteRequest[], signal: AbortSignal): Promise<void>;
 }
 

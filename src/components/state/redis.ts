@@ -1,0 +1,372 @@
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { Logger } from '../../kernel/logger.js';
+import { errorText } from '../../kernel/tapr-error.js';
+import { defineComponent, type MetadataRecord } from '../contracts/component.js';
+import {
+  type BulkGetItem,
+  type StateDeleteRequest,
+  StateETagError,
+  StateFeature,
+  type StateGetRequest,
+  type StateGetResponse,
+  type StateSetRequest,
+  type TransactionalStateStore,
+  type TransactionOperation,
+} from '../contracts/state.js';
+import type { RedisOptions } from './redis.metadata.js';
+import { redisMetadata } from './redis.metadata.js';
+import { clientOptions, formatAddress, resolveAddresses } from './redis-connection.js';
+import { DELETE_SCRIPT, ETAG_MISMATCH, MULTI_SCRIPT, SET_SCRIPT } from './redis-lua.js';
+
+/** The scripts registered with `defineCommand`, as methods returning `R`. */
+interface ScriptCommands<R> {
+  taprStateSet(key: string, expected: string, data: Buffer, firstWrite: string, ttl: string): R;
+  taprStateDelete(key: string, expected: string): R;
+  taprStateMulti(keyCount: number, ...keysAndArgs: (string | Buffer)[]): R;
+}
+
+type ScriptClient = Redis & ScriptCommands<Promise<unknown>>;
+type ScriptPipeline = ChainableCommander & ScriptCommands<ChainableCommander>;
+
+/** Go's int64 range: Dapr parses ETags with strconv.Atoi. */
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
+/**
+ * `state.redis`: Dapr's Redis state store. Each key is a hash `{data, version}` whose integer
+ * `version` is the ETag; writes and ETag checks run in Lua scripts, so they are atomic under
+ * concurrent writers, and a transaction checks every ETag before writing anything.
+ */
+export const redisStateStore = defineComponent({
+  kind: 'state',
+  type: 'state.redis',
+  version: 'v1',
+  // Dapr adds QUERY_API when the server has RedisJSON, and KEYS_LIKE; Tapr serves neither here.
+  features: [StateFeature.ETAG, StateFeature.TRANSACTIONAL, StateFeature.TTL],
+  metadataSchema: redisMetadata,
+  async create(options, context) {
+    const { Redis: RedisClient } = await import('ioredis');
+    const addresses = resolveAddresses(options.redisHost, options.redisPort);
+    const where = addresses.map(formatAddress).join(',');
+    const client = new RedisClient(clientOptions(options, addresses)) as ScriptClient;
+    const errors = new ConnectionErrorLog(context.logger, where);
+    client.on('error', (error: unknown) => errors.report(error));
+    client.on('ready', () => errors.reset());
+    client.defineCommand('taprStateSet', { numberOfKeys: 1, lua: SET_SCRIPT });
+    client.defineCommand('taprStateDelete', { numberOfKeys: 1, lua: DELETE_SCRIPT });
+    client.defineCommand('taprStateMulti', { lua: MULTI_SCRIPT });
+    let replicas: number;
+    try {
+      await abortable(client.connect(), context.signal);
+      replicas = connectedReplicas(await abortable(client.info('replication'), context.signal));
+    } catch (error) {
+      client.disconnect();
+      throw new Error(`redis store: error connecting to redis at ${where}: ${errorText(error)}`, {
+        cause: error,
+      });
+    }
+    if (options.queryIndexes !== '') {
+      context.logger.warn('queryIndexes is ignored: state.redis does not serve state queries');
+    }
+    return new RedisStateStore(client, options, replicas);
+  },
+});
+
+/** Logs connection errors once per distinct message, so a dead server does not flood the log. */
+class ConnectionErrorLog {
+  readonly #logger: Logger;
+  readonly #where: string;
+  #last = '';
+
+  constructor(logger: Logger, where: string) {
+    this.#logger = logger;
+    this.#where = where;
+  }
+
+  report(error: unknown): void {
+    const text = errorText(error);
+    if (text === this.#last) return;
+    this.#last = text;
+    this.#logger.warn('redis connection error', { address: this.#where, error: text });
+  }
+
+  reset(): void {
+    this.#last = '';
+  }
+}
+
+/**
+ * The store instance. ioredis cannot cancel a command once sent, so each operation checks its
+ * signal before sending and `readTimeout` bounds a command in flight; racing every command
+ * against a shared signal would also pile listeners onto it.
+ */
+class RedisStateStore implements TransactionalStateStore {
+  readonly #client: ScriptClient;
+  readonly #defaultTtl: number | undefined;
+  readonly #replicas: number;
+
+  constructor(client: ScriptClient, options: RedisOptions, replicas: number) {
+    this.#client = client;
+    this.#defaultTtl = options.ttlInSeconds;
+    this.#replicas = replicas;
+  }
+
+  async get(request: StateGetRequest, signal: AbortSignal): Promise<StateGetResponse | undefined> {
+    signal.throwIfAborted();
+    const [item] = await this.#read([request.key]);
+    if (item?.error !== undefined) throw new Error(item.error);
+    return item?.response;
+  }
+
+  async bulkGet(requests: readonly StateGetRequest[], signal: AbortSignal): Promise<BulkGetItem[]> {
+    signal.throwIfAborted();
+    if (requests.length === 0) return [];
+    return this.#read(requests.map((request) => request.key));
+  }
+
+  async set(request: StateSetRequest, signal: AbortSignal): Promise<void> {
+    const args = this.#setArgs(request);
+    signal.throwIfAborted();
+    try {
+      await this.#client.taprStateSet(...args);
+    } catch (error) {
+      throw scriptError(error, `failed to set key ${request.key}`);
+    }
+    if (request.consistency === 'strong') await this.#waitForReplicas(signal);
+  }
+
+  async bulkSet(requests: readonly StateSetRequest[], signal: AbortSignal): Promise<void> {
+    const args = requests.map((request) => this.#setArgs(request));
+    signal.throwIfAborted();
+    if (requests.length === 0) return;
+    const pipeline = this.#client.pipeline() as ScriptPipeline;
+    for (const entry of args) pipeline.taprStateSet(...entry);
+    const results = await pipeline.exec();
+    throwBulkFailures('set', requests, results);
+    if (requests.some((request) => request.consistency === 'strong')) {
+      await this.#waitForReplicas(signal);
+    }
+  }
+
+  async delete(request: StateDeleteRequest, signal: AbortSignal): Promise<void> {
+    const expected = expectedVersion(request.etag);
+    signal.throwIfAborted();
+    try {
+      await this.#client.taprStateDelete(request.key, expected);
+    } catch (error) {
+      throw scriptError(error, `failed to delete key ${request.key}`);
+    }
+  }
+
+  async bulkDelete(requests: readonly StateDeleteRequest[], signal: AbortSignal): Promise<void> {
+    const expected = requests.map((request) => expectedVersion(request.etag));
+    signal.throwIfAborted();
+    if (requests.length === 0) return;
+    const pipeline = this.#client.pipeline() as ScriptPipeline;
+    requests.forEach((request, index) => {
+      pipeline.taprStateDelete(request.key, expected[index] ?? '0');
+    });
+    throwBulkFailures('delete', requests, await pipeline.exec());
+  }
+
+  async multi(
+    operations: readonly TransactionOperation[],
+    _metadata: MetadataRecord,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const keys: string[] = [];
+    const args: (string | Buffer)[] = [];
+    for (const operation of operations) {
+      keys.push(operation.request.key);
+      if (operation.operation === 'upsert') {
+        const [, expected, data, firstWrite, ttl] = this.#setArgs(operation.request);
+        args.push('set', expected, data, firstWrite, ttl);
+      } else {
+        args.push('delete', expectedVersion(operation.request.etag), '', '', '');
+      }
+    }
+    signal.throwIfAborted();
+    if (keys.length === 0) return;
+    try {
+      await this.#client.taprStateMulti(keys.length, ...keys, ...args);
+    } catch (error) {
+      throw scriptError(error, 'transaction failed');
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.#client.quit();
+    } catch {
+      // Already closed or never connected: nothing left to release.
+      this.#client.disconnect();
+    }
+  }
+
+  /** Arguments of the set script; throws `StateETagError('invalid')` for a malformed ETag. */
+  #setArgs(request: StateSetRequest): [string, string, Buffer, string, string] {
+    const expected = expectedVersion(request.etag);
+    const ttl = request.ttlSeconds ?? this.#defaultTtl;
+    return [
+      request.key,
+      expected,
+      Buffer.from(request.value.buffer, request.value.byteOffset, request.value.byteLength),
+      // Dapr's script flag: "0" marks a first-write write.
+      request.concurrency === 'first-write' ? '0' : '1',
+      // Without a TTL the value must not expire, so a leftover expiry is removed ("0").
+      String(ttl === undefined || ttl <= 0 ? 0 : Math.trunc(ttl)),
+    ];
+  }
+
+  /** Reads keys in one round trip: the hash and its remaining TTL, then plain strings if any. */
+  async #read(keys: readonly string[]): Promise<BulkGetItem[]> {
+    const pipeline = this.#client.pipeline();
+    for (const key of keys) pipeline.hgetallBuffer(key).pttl(key);
+    const results = (await pipeline.exec()) ?? [];
+    const now = Date.now();
+    const items: BulkGetItem[] = [];
+    const legacy: number[] = [];
+    keys.forEach((key, index) => {
+      const [hashError, hash] = results[index * 2] ?? [new Error('no reply'), null];
+      const expiry = expiryMetadata(results[index * 2 + 1]?.[1], now);
+      if (hashError) {
+        if (!hashError.message.startsWith('WRONGTYPE')) {
+          items.push({ key, error: errorText(hashError) });
+          return;
+        }
+        // Dapr's oldest layout kept a plain string; it falls back to GET the same way.
+        legacy.push(index);
+        items.push({ key });
+        return;
+      }
+      items.push(hashItem(key, hash as Record<string, Buffer>, expiry));
+    });
+    if (legacy.length === 0) return items;
+    const fallback = this.#client.pipeline();
+    for (const index of legacy) fallback.getBuffer(keys[index] ?? '');
+    const values = (await fallback.exec()) ?? [];
+    legacy.forEach((itemIndex, position) => {
+      const key = keys[itemIndex] ?? '';
+      const [error, value] = values[position] ?? [new Error('no reply'), null];
+      const expiry = expiryMetadata(results[itemIndex * 2 + 1]?.[1], now);
+      items[itemIndex] = error
+        ? { key, error: errorText(error) }
+        : value instanceof Buffer
+          ? { key, response: { data: bytesOf(value), ...expiry } }
+          : { key };
+    });
+    return items;
+  }
+
+  /** Dapr's strong consistency: wait (up to 1s) until the replicas seen at start-up have the write. */
+  async #waitForReplicas(signal: AbortSignal): Promise<void> {
+    if (this.#replicas === 0) return;
+    signal.throwIfAborted();
+    await this.#client.wait(this.#replicas, 1000);
+  }
+}
+
+/** One hash read: `data` and `version` are both required, as in Dapr's reader. */
+function hashItem(
+  key: string,
+  hash: Record<string, Buffer>,
+  expiry: { metadata?: MetadataRecord },
+): BulkGetItem {
+  if (Object.keys(hash).length === 0) return { key };
+  const data = hash.data;
+  const version = hash.version;
+  if (data === undefined || version === undefined) {
+    return { key, error: "required hash field 'data' or 'version' was not found" };
+  }
+  return { key, response: { data: bytesOf(data), etag: version.toString('utf8'), ...expiry } };
+}
+
+/** `ttlExpireTime` (RFC 3339, whole seconds like Go's time.RFC3339) from a PTTL reply. */
+function expiryMetadata(pttl: unknown, now: number): { metadata?: MetadataRecord } {
+  if (typeof pttl !== 'number' || pttl < 0) return {};
+  const text = new Date(now + pttl).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return { metadata: { ttlExpireTime: text } };
+}
+
+/** A plain Uint8Array view of a driver Buffer. */
+function bytesOf(buffer: Buffer): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+/**
+ * The version an ETag names, as the scripts compare it ("0" when absent or empty, which Dapr
+ * treats as no ETag). Dapr parses it with strconv.Atoi, so "007" means version 7.
+ */
+function expectedVersion(etag: string | undefined): string {
+  if (etag === undefined || etag === '') return '0';
+  // Like strconv.Atoi: an optional sign and digits, nothing else (no spaces).
+  if (/^[+-]?\d+$/.test(etag)) {
+    const value = BigInt(etag);
+    if (value >= INT64_MIN && value <= INT64_MAX) return value.toString();
+  }
+  throw new StateETagError('invalid', `invalid etag value: "${etag}" is not an integer version`);
+}
+
+/** Maps a script's error reply: an ETag failure becomes `StateETagError('mismatch')`. */
+function scriptError(error: unknown, context: string): Error {
+  const text = errorText(error);
+  if (text.startsWith(ETAG_MISMATCH)) {
+    return new StateETagError(
+      'mismatch',
+      `possible etag mismatch. error from state store: ${text.slice(ETAG_MISMATCH.length + 1)}`,
+    );
+  }
+  return new Error(`${context}: ${text}`, { cause: error });
+}
+
+/** Throws for a bulk operation's failed keys; an ETag error when any key failed its check. */
+function throwBulkFailures(
+  action: 'set' | 'delete',
+  requests: readonly { readonly key: string }[],
+  results: [error: Error | null, result: unknown][] | null,
+): void {
+  const failures: string[] = [];
+  let mismatch = false;
+  requests.forEach((request, index) => {
+    const error = results?.[index]?.[0] ?? (results ? null : new Error('no reply'));
+    if (!error) return;
+    mismatch ||= error.message.startsWith(ETAG_MISMATCH);
+    failures.push(`${request.key}: ${error.message.replace(`${ETAG_MISMATCH} `, '')}`);
+  });
+  if (failures.length === 0) return;
+  const detail = `bulk ${action} failed for ${failures.length} key(s): ${failures.join('; ')}`;
+  if (mismatch) {
+    throw new StateETagError(
+      'mismatch',
+      `possible etag mismatch. error from state store: ${detail}`,
+    );
+  }
+  throw new Error(detail);
+}
+
+/** `connected_slaves` from INFO replication, as Dapr counts replicas for strong writes. */
+function connectedReplicas(info: string): number {
+  const match = /^connected_slaves:(\d+)/m.exec(info);
+  return match ? Number(match[1]) : 0;
+}
+
+/** Settles with `work`, or rejects with the signal's reason as soon as it aborts. */
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  // The driver cannot cancel a sent command; its late outcome is dropped, never unhandled.
+  work.catch(() => {});
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
