@@ -26,8 +26,15 @@ interface RouteStore {
 export class HttpApiServer {
   readonly #servers: Server[] = [];
   readonly #router = FindMyWay({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true });
-  readonly #shutdown = new AbortController();
   readonly #fallbackRoute: HttpRoute;
+
+  /** Signals of handlers running now; aborted when a shutdown's grace period runs out. */
+  readonly inFlight = new Set<AbortController>();
+
+  /** The request body limit in bytes. */
+  get maxBodySize(): number {
+    return this.options.maxBodySize;
+  }
 
   constructor(private readonly options: HttpApiServerOptions) {
     for (const route of options.routes) {
@@ -64,7 +71,7 @@ export class HttpApiServer {
     );
     for (const server of this.#servers) server.closeIdleConnections();
     const timer = setTimeout(() => {
-      this.#shutdown.abort(new Error('sidecar shutting down'));
+      for (const controller of this.inFlight) controller.abort(new Error('sidecar shutting down'));
       for (const server of this.#servers) server.closeAllConnections();
     }, graceMs);
     await Promise.all(closing);
@@ -76,7 +83,7 @@ export class HttpApiServer {
     const url = request.url ?? '/';
     const queryIndex = url.indexOf('?');
     const path = queryIndex === -1 ? url : url.slice(0, queryIndex);
-    const query = new URLSearchParams(queryIndex === -1 ? '' : url.slice(queryIndex + 1));
+    const queryText = queryIndex === -1 ? '' : url.slice(queryIndex + 1);
     const found = this.#router.find(request.method as 'GET', path);
     const route = found ? (found.store as RouteStore).route : this.#fallbackRoute;
     const params = found ? (found.params as Record<string, string | undefined>) : {};
@@ -91,21 +98,9 @@ export class HttpApiServer {
       }
     }
     // The token is the sidecar's business only; it is never forwarded.
-    delete request.headers['dapr-api-token'];
+    if (request.headers['dapr-api-token'] !== undefined) delete request.headers['dapr-api-token'];
 
-    const controller = new AbortController();
-    const onClose = (): void => {
-      if (!response.writableFinished) controller.abort(new Error('client closed the request'));
-    };
-    response.once('close', onClose);
-    const signal = AbortSignal.any([controller.signal, this.#shutdown.signal]);
-    const context: HttpContext = {
-      request,
-      params,
-      query,
-      body: () => readBody(request, this.options.maxBodySize),
-      signal,
-    };
+    const context = new RequestContext(request, response, params, queryText, this);
     try {
       const reply = await route.handler(context);
       if (!response.headersSent) writeReply(response, reply);
@@ -113,7 +108,7 @@ export class HttpApiServer {
       if (!response.headersSent) writeError(response, error);
       else response.destroy();
     } finally {
-      response.off('close', onClose);
+      context.release();
       if (this.options.apiLogging && !route.quiet) {
         this.options.logger.info('HTTP API Called', {
           method: `${request.method} ${path}`,
@@ -123,5 +118,53 @@ export class HttpApiServer {
         });
       }
     }
+  }
+}
+
+/**
+ * One request's view for its handler. The query and the abort signal are built on first use:
+ * most handlers need neither, and both cost measurable time per request (see bench/README.md).
+ */
+class RequestContext implements HttpContext {
+  #query: URLSearchParams | undefined;
+  #controller: AbortController | undefined;
+  readonly #onClose = (): void => {
+    if (!this.response.writableFinished)
+      this.#controller?.abort(new Error('client closed the request'));
+  };
+
+  constructor(
+    readonly request: IncomingMessage,
+    private readonly response: ServerResponse,
+    readonly params: Readonly<Record<string, string | undefined>>,
+    private readonly queryText: string,
+    private readonly server: {
+      readonly inFlight: Set<AbortController>;
+      readonly maxBodySize: number;
+    },
+  ) {}
+
+  get query(): URLSearchParams {
+    this.#query ??= new URLSearchParams(this.queryText);
+    return this.#query;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      this.response.once('close', this.#onClose);
+      this.server.inFlight.add(this.#controller);
+    }
+    return this.#controller.signal;
+  }
+
+  /** An arrow property, so handlers may destructure it. */
+  readonly body = (): Promise<Buffer> => readBody(this.request, this.server.maxBodySize);
+
+  /** Drops the close listener once the handler is done. */
+  release(): void {
+    if (this.#controller === undefined) return;
+    this.response.off('close', this.#onClose);
+    this.server.inFlight.delete(this.#controller);
   }
 }
