@@ -6,6 +6,12 @@ export interface ErrorDefinition {
   readonly code: string;
   /** `google.rpc.ErrorInfo` reason where Dapr sends rich errors; absent where it does not. */
   readonly reason?: string;
+  /**
+   * ErrorInfo reason sent over gRPC only: Dapr's gRPC API builds some errors with
+   * `apierrors.Basic`, whose ErrorInfo reason is the `ERR_*` code, while its HTTP API answers
+   * the same failure without details.
+   */
+  readonly grpcReason?: string;
   readonly httpStatus: number;
   readonly grpcCode: GrpcCode;
   /** Whether a caller may retry the same request and expect another outcome. */
@@ -121,7 +127,7 @@ export const Errors = define({
     httpStatus: 500,
     grpcCode: G.FAILED_PRECONDITION,
     retryable: false,
-    message: 'state store is not configured',
+    message: 'state store {store} is not configured',
   },
   ERR_STATE_STORE_NOT_FOUND: {
     reason: 'DAPR_STATE_NOT_FOUND',
@@ -129,6 +135,80 @@ export const Errors = define({
     grpcCode: G.INVALID_ARGUMENT,
     retryable: false,
     message: 'state store {store} is not found',
+  },
+  ERR_STATE_GET: {
+    grpcReason: 'ERR_STATE_GET',
+    httpStatus: 500,
+    grpcCode: G.INTERNAL,
+    retryable: true,
+    message: 'fail to get {key} from state store {store}: {detail}',
+  },
+  ERR_STATE_SAVE: {
+    // 409 (gRPC ABORTED) for an ETag mismatch and 400 (INVALID_ARGUMENT) for a malformed ETag.
+    grpcReason: 'ERR_STATE_SAVE',
+    httpStatus: 500,
+    grpcCode: G.INTERNAL,
+    retryable: true,
+    message: 'failed saving state in state store {store}: {detail}',
+  },
+  ERR_STATE_DELETE: {
+    // 409 (gRPC ABORTED) for an ETag mismatch and 400 (INVALID_ARGUMENT) for a malformed ETag.
+    grpcReason: 'ERR_STATE_DELETE',
+    httpStatus: 500,
+    grpcCode: G.INTERNAL,
+    retryable: true,
+    message: 'failed deleting state with key {key}: {detail}',
+  },
+  ERR_STATE_BULK_GET: {
+    httpStatus: 500,
+    grpcCode: G.INTERNAL,
+    retryable: true,
+    message: '{detail}',
+  },
+  ERR_STATE_BULK_DELETE: {
+    grpcReason: 'ERR_STATE_BULK_DELETE',
+    httpStatus: 500,
+    grpcCode: G.INTERNAL,
+    retryable: true,
+    message: 'failed deleting state in state store {store}: {detail}',
+  },
+  ERR_STATE_TRANSACTION: {
+    grpcReason: 'ERR_STATE_TRANSACTION',
+    httpStatus: 500,
+    grpcCode: G.INTERNAL,
+    retryable: true,
+    message: 'error while executing state transaction: {detail}',
+  },
+  ERR_NOT_SUPPORTED_STATE_OPERATION: {
+    // Dapr's gRPC API answers UNIMPLEMENTED for the same request.
+    grpcReason: 'ERR_NOT_SUPPORTED_STATE_OPERATION',
+    httpStatus: 400,
+    grpcCode: G.INVALID_ARGUMENT,
+    retryable: false,
+    message: 'operation type {operation} not supported',
+  },
+  ERR_STATE_STORE_NOT_SUPPORTED: {
+    // One code, two reasons: DAPR_STATE_QUERYING_NOT_SUPPORTED (gRPC INTERNAL) is set per call.
+    reason: 'DAPR_STATE_TRANSACTIONS_NOT_SUPPORTED',
+    httpStatus: 500,
+    grpcCode: G.UNIMPLEMENTED,
+    retryable: false,
+    message: "state store {store} doesn't support transactions",
+  },
+  ERR_STATE_STORE_TOO_MANY_TRANSACTIONS: {
+    reason: 'DAPR_STATE_TOO_MANY_TRANSACTIONS',
+    httpStatus: 400,
+    grpcCode: G.INVALID_ARGUMENT,
+    retryable: false,
+    message:
+      'the transaction contains {count} operations, which is more than what the state store supports: {max}',
+  },
+  ERR_STATE_QUERY: {
+    reason: 'DAPR_STATE_QUERY_FAILED',
+    httpStatus: 500,
+    grpcCode: G.INTERNAL,
+    retryable: true,
+    message: 'state store {store} query failed: {detail}',
   },
   ERR_PUBSUB_NOT_CONFIGURED: {
     reason: 'DAPR_PUBSUB_NOT_CONFIGURED',

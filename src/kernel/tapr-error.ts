@@ -15,6 +15,15 @@ export interface ErrorExtras {
   readonly grpcCode?: number;
   /** A message to use instead of the template (Dapr words one code differently per call site). */
   readonly message?: string;
+  /**
+   * ErrorInfo reason to use instead of the catalogue's (Dapr gives one code several reasons,
+   * e.g. ERR_MALFORMED_REQUEST carries DAPR_STATE_ILLEGAL_KEY only for a bad state key).
+   */
+  readonly reason?: string;
+  /** Sent as a `google.rpc.BadRequest` detail (Dapr's `WithFieldViolation`). */
+  readonly fieldViolations?: readonly { readonly field: string; readonly description: string }[];
+  /** Sent as a `google.rpc.Help` detail (Dapr's `WithHelpLink`). */
+  readonly helpLinks?: readonly { readonly url: string; readonly description: string }[];
   readonly cause?: unknown;
 }
 
@@ -42,6 +51,11 @@ export class TaprError extends Error {
   /** Dapr's `ERR_*` code. */
   get code(): string {
     return this.definition.code;
+  }
+
+  /** The ErrorInfo reason both APIs send, if any: the call site's, else the catalogue's. */
+  get reason(): string | undefined {
+    return this.extras.reason ?? this.definition.reason;
   }
 }
 

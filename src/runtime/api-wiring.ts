@@ -2,15 +2,18 @@ import type { GrpcServiceImpl } from '../api/grpc/server/types.js';
 import { metadataService } from '../api/grpc/services/metadata.js';
 import { secretsService } from '../api/grpc/services/secrets.js';
 import { shutdownService } from '../api/grpc/services/shutdown.js';
+import { stateService } from '../api/grpc/services/state.js';
 import type { HttpRoute } from '../api/http/route.js';
 import { healthRoutes } from '../api/http/routes/health.js';
 import { metadataRoutes } from '../api/http/routes/metadata.js';
 import { secretsRoutes } from '../api/http/routes/secrets.js';
 import { shutdownRoutes } from '../api/http/routes/shutdown.js';
+import { stateRoutes } from '../api/http/routes/state.js';
 import { unimplementedRoutes } from '../api/http/routes/unimplemented.js';
 import type { HealthService } from '../core/health/health-service.js';
 import type { MetadataService } from '../core/metadata/metadata-service.js';
 import type { SecretsService } from '../core/secrets/secrets-service.js';
+import type { StateService } from '../core/state/state-service.js';
 import type { Dapr } from '../gen/dapr/proto/runtime/v1/dapr_pb.js';
 
 /** The building blocks both APIs serve. */
@@ -18,6 +21,7 @@ export interface CoreServices {
   readonly health: HealthService;
   readonly metadata: MetadataService;
   readonly secrets: SecretsService;
+  readonly state: StateService;
   readonly requestShutdown: (reason: string) => void;
 }
 
@@ -27,6 +31,7 @@ export function httpApiRoutes(core: CoreServices): HttpRoute[] {
     ...healthRoutes(core.health),
     ...metadataRoutes(core.metadata),
     ...secretsRoutes(core.secrets),
+    ...stateRoutes(core.state),
     ...shutdownRoutes(core.requestShutdown),
     ...unimplementedRoutes(),
   ];
@@ -37,6 +42,7 @@ export function grpcApiRoutes(core: CoreServices): Partial<GrpcServiceImpl<typeo
   return {
     ...metadataService(core.metadata),
     ...secretsService(core.secrets),
+    ...stateService(core.state),
     ...shutdownService(core.requestShutdown),
   };
 }

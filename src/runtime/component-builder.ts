@@ -1,12 +1,18 @@
 import {
   type AnyComponentDefinition,
   type Component,
+  ComponentMetadataError,
   createComponent,
   isComponentMetadataError,
+  type MetadataRecord,
 } from '../components/contracts/component.js';
 import type { SecretStore } from '../components/contracts/secretstore.js';
+import type { StateStore } from '../components/contracts/state.js';
 import { type ComponentRegistry, isComponentLookupError } from '../components/registry.js';
 import type { RegisteredComponent } from '../core/metadata/metadata-types.js';
+import { KeyPrefix } from '../core/state/key-prefix.js';
+import { isActorStateStore, stateStoreCapabilities } from '../core/state/state-options.js';
+import type { StateStoreEntry } from '../core/state/state-types.js';
 import { withTimeout } from '../kernel/abort.js';
 import type { Logger } from '../kernel/logger.js';
 import { errorText } from '../kernel/tapr-error.js';
@@ -21,6 +27,8 @@ export interface BuiltComponent {
   readonly definition: AnyComponentDefinition;
   readonly instance: Component;
   readonly features: readonly string[];
+  /** The resolved `spec.metadata` the component was created with. */
+  readonly metadata: MetadataRecord;
 }
 
 /** What the builder needs from the runtime. */
@@ -31,6 +39,11 @@ export interface ComponentBuildContext {
   readonly logger: Logger;
   /** The Configuration's `components.deny`: `type` or `type/version` entries. */
   readonly denied: readonly string[];
+  /**
+   * Whether actors are on (a placement address was given). Only then does a second state store
+   * marked `actorStateStore` fail, as in Dapr.
+   */
+  readonly actorsEnabled?: boolean;
 }
 
 /** The components of one sidecar, by kind, in the order they were built. */
@@ -38,12 +51,30 @@ export class ComponentGraph {
   readonly #built: BuiltComponent[] = [];
   /** Secret stores by name; read live by the secrets block. */
   readonly secretStores = new Map<string, SecretStore>();
+  /** State stores by name, with features, metadata and key prefix; read live by the state block. */
+  readonly stateStores = new Map<string, StateStoreEntry>();
+  #actorStateStore: string | undefined;
+
+  /** The state store marked `actorStateStore: "true"`, if any (the first one built). */
+  get actorStateStore(): string | undefined {
+    return this.#actorStateStore;
+  }
 
   /** Adds a built component. */
   add(component: BuiltComponent): void {
     this.#built.push(component);
-    if (component.definition.kind === 'secretstores') {
-      this.secretStores.set(component.resource.name, component.instance as SecretStore);
+    const { kind } = component.definition;
+    const name = component.resource.name;
+    if (kind === 'secretstores') {
+      this.secretStores.set(name, component.instance as SecretStore);
+    } else if (kind === 'state') {
+      this.stateStores.set(name, {
+        store: component.instance as StateStore,
+        features: component.features,
+        metadata: component.metadata,
+        keyPrefix: KeyPrefix.fromMetadata(component.metadata),
+      });
+      if (isActorStateStore(component.metadata)) this.#actorStateStore ??= name;
     }
   }
 
@@ -54,11 +85,11 @@ export class ComponentGraph {
 
   /** The metadata API's view of the components. */
   registered(): RegisteredComponent[] {
-    return this.#built.map(({ resource, features }) => ({
+    return this.#built.map(({ resource, definition, features }) => ({
       name: resource.name,
       type: resource.type,
       version: resource.version,
-      capabilities: features,
+      capabilities: definition.kind === 'state' ? stateStoreCapabilities(features) : features,
     }));
   }
 
@@ -162,6 +193,7 @@ async function build(
           return value;
         },
       });
+      if (definition.kind === 'state') checkStateStore(resource, metadata, graph, context);
       const created = await createComponent(definition as never, metadata, {
         name: resource.name,
         appId: context.appId,
@@ -174,10 +206,40 @@ async function build(
         definition,
         instance: created.instance as Component,
         features: created.features,
+        metadata,
       };
     },
     () => new Error(`init timed out after ${resource.initTimeoutMs}ms (spec.initTimeout)`),
   );
+}
+
+/**
+ * What Dapr checks when it registers a state store: a `keyPrefix` holding `||` fails the
+ * component, and with actors on, so does a second store marked `actorStateStore`.
+ */
+function checkStateStore(
+  resource: ComponentResource,
+  metadata: MetadataRecord,
+  graph: ComponentGraph,
+  context: ComponentBuildContext,
+): void {
+  const type = `${resource.type}/${resource.version}`;
+  try {
+    KeyPrefix.fromMetadata(metadata);
+  } catch (error) {
+    throw new ComponentMetadataError(resource.name, type, [
+      { field: 'keyPrefix', detail: errorText(error) },
+    ]);
+  }
+  const actorStore = graph.actorStateStore;
+  if (context.actorsEnabled && actorStore !== undefined && isActorStateStore(metadata)) {
+    throw new ComponentMetadataError(resource.name, type, [
+      {
+        field: 'actorStateStore',
+        detail: `detected duplicate actor state store: ${actorStore} and ${resource.name}`,
+      },
+    ]);
+  }
 }
 
 function describeFailure(resource: ComponentResource, error: unknown): string {

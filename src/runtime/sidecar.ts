@@ -8,6 +8,7 @@ import { HealthService } from '../core/health/health-service.js';
 import { MetadataService } from '../core/metadata/metadata-service.js';
 import type { AppChannel } from '../core/ports/app-channel.js';
 import { SecretsService } from '../core/secrets/secrets-service.js';
+import { StateService } from '../core/state/state-service.js';
 import { formatGoDuration } from '../kernel/duration.js';
 import type { Logger } from '../kernel/logger.js';
 import { errorText } from '../kernel/tapr-error.js';
@@ -101,6 +102,7 @@ export class Sidecar {
       namespace: options.namespace,
       logger: this.#logger,
       denied: configuration.components.deny,
+      actorsEnabled: options.placementHostAddresses.length > 0,
     });
 
     const secrets = new SecretsService(
@@ -110,6 +112,11 @@ export class Sidecar {
         logger: this.#logger.child({ scope: 'dapr.runtime.secrets' }),
       },
     );
+    const state = new StateService(this.#components.stateStores, {
+      appId: options.appId,
+      namespace: options.namespace,
+      logger: this.#logger.child({ scope: 'dapr.runtime.state' }),
+    });
     const metadata = this.#metadataService(configuration, resources.httpEndpoints);
     this.health.markOutboundReady();
 
@@ -117,7 +124,7 @@ export class Sidecar {
       for (const listener of this.#shutdownListeners) listener(reason);
     };
     const apiLogging = options.enableApiLogging ?? configuration.logging.apiLogging.enabled;
-    const core = { health: this.health, metadata, secrets, requestShutdown };
+    const core = { health: this.health, metadata, secrets, state, requestShutdown };
     this.#http = new HttpApiServer({
       routes: httpApiRoutes(core),
       apiToken: options.apiToken,

@@ -1,6 +1,11 @@
 import { create } from '@bufbuild/protobuf';
 import { type Any, anyPack } from '@bufbuild/protobuf/wkt';
-import { ErrorInfoSchema, ResourceInfoSchema } from '../../gen/google/rpc/error_details_pb.js';
+import {
+  BadRequestSchema,
+  ErrorInfoSchema,
+  HelpSchema,
+  ResourceInfoSchema,
+} from '../../gen/google/rpc/error_details_pb.js';
 import { GrpcCode } from '../../kernel/grpc-code.js';
 import { isTaprError } from '../../kernel/tapr-error.js';
 import { GrpcError, isGrpcError, toGrpcCode } from './server/grpc-error.js';
@@ -17,7 +22,8 @@ export function toGrpcError(error: unknown): GrpcError {
     return new GrpcError(GrpcCode.UNKNOWN, message, [], error);
   }
   const details: Any[] = [];
-  const reason = error.definition.reason;
+  // Dapr's gRPC API also sends an ErrorInfo for errors its HTTP API answers without details.
+  const reason = error.reason ?? error.definition.grpcReason;
   if (reason) {
     details.push(
       anyPack(
@@ -40,6 +46,26 @@ export function toGrpcError(error: unknown): GrpcError {
           resourceName: resource.name,
           description: error.message,
         }),
+      ),
+    );
+  }
+  const violations = error.extras.fieldViolations;
+  if (violations && violations.length > 0) {
+    details.push(
+      anyPack(
+        BadRequestSchema,
+        create(BadRequestSchema, {
+          fieldViolations: violations.map(({ field, description }) => ({ field, description })),
+        }),
+      ),
+    );
+  }
+  const links = error.extras.helpLinks;
+  if (links && links.length > 0) {
+    details.push(
+      anyPack(
+        HelpSchema,
+        create(HelpSchema, { links: links.map(({ url, description }) => ({ url, description })) }),
       ),
     );
   }

@@ -16,7 +16,7 @@ export function errorToHttp(error: unknown): { status: number; body: HttpErrorBo
     return { status: 500, body: { errorCode: 'ERROR', message } };
   }
   const details: Record<string, unknown>[] = [];
-  const reason = error.definition.reason;
+  const reason = error.reason;
   if (reason) {
     details.push({
       '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
@@ -33,6 +33,21 @@ export function errorToHttp(error: unknown): { status: number; body: HttpErrorBo
       resource_name: resource.name,
       owner: '',
       description: error.message,
+    });
+  }
+  // dapr/kit renders these two with the protobuf field names, snake_case where they differ.
+  const violations = error.extras.fieldViolations;
+  if (violations && violations.length > 0) {
+    details.push({
+      '@type': 'type.googleapis.com/google.rpc.BadRequest',
+      field_violations: violations.map(({ field, description }) => ({ field, description })),
+    });
+  }
+  const links = error.extras.helpLinks;
+  if (links && links.length > 0) {
+    details.push({
+      '@type': 'type.googleapis.com/google.rpc.Help',
+      links: links.map(({ description, url }) => ({ description, url })),
     });
   }
   const body: HttpErrorBody =

@@ -74,13 +74,15 @@ describe('health and metadata', () => {
   });
 
   it('answers Dapr’s not-implemented error for blocks a later issue builds', async () => {
-    const response = await fetch(`${taprd.httpUrl}/v1.0/state/store/key`);
+    const response = await fetch(`${taprd.httpUrl}/v1.0-alpha1/subtlecrypto/vault/getkey`, {
+      method: 'POST',
+    });
     assert.equal(response.status, 501);
     const body = await json(response);
     assert.equal(body.errorCode, 'ERR_API_UNIMPLEMENTED');
     const client = daprGrpcClient(taprd.ports.grpc);
     await assert.rejects(
-      client.getState({ storeName: 'store', key: 'k' }),
+      client.subtleGetKeyAlpha1({ componentName: 'vault', name: 'k' }),
       (error: Error & { code?: number }) => {
         assert.equal(error.code, 12); // UNIMPLEMENTED
         return true;

@@ -19,17 +19,6 @@ const CONFIGURATION_VERSIONS = ['v1.0', 'v1.0-alpha1'];
  */
 const PENDING: readonly PendingApi[] = [
   { api: 'invoke', methods: ALL, paths: ['/v1.0/invoke/:id/method/*'] },
-  { api: 'state', methods: ['GET', 'DELETE'], paths: ['/v1.0/state/:store/:key'] },
-  {
-    api: 'state',
-    methods: WRITE,
-    paths: [
-      '/v1.0/state/:store',
-      '/v1.0/state/:store/bulk',
-      '/v1.0/state/:store/transaction',
-      '/v1.0-alpha1/state/:store/query',
-    ],
-  },
   {
     api: 'publish',
     methods: WRITE,
