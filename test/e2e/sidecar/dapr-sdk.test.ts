@@ -40,9 +40,10 @@ describe('the official Dapr SDK (@dapr/dapr) against taprd', () => {
       it('reads the sidecar metadata', async () => {
         const metadata = await client.metadata.get();
         assert.equal(metadata.id, 'sdk-app');
-        assert.equal(metadata.components.length, 1);
-        assert.equal(metadata.components[0]?.name, 'localsecretstore');
-        assert.equal(metadata.components[0]?.type, 'secretstores.local.file');
+        assert.deepEqual(
+          metadata.components.map((c) => `${c.name}:${c.type}`),
+          ['localsecretstore:secretstores.local.file', 'statestore:state.sqlite'],
+        );
       });
 
       it('sets extended metadata', async () => {

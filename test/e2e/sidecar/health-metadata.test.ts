@@ -41,6 +41,12 @@ describe('health and metadata', () => {
     assert.match(body.runtimeVersion, /^\d+\.\d+\.\d+/);
     assert.deepEqual(body.components, [
       { name: 'localsecretstore', type: 'secretstores.local.file', version: 'v1' },
+      {
+        name: 'statestore',
+        type: 'state.sqlite',
+        version: 'v1',
+        capabilities: ['ETAG', 'TRANSACTIONAL', 'TTL', 'ACTOR'],
+      },
     ]);
     assert.equal(body.extended.daprRuntimeVersion, body.runtimeVersion);
     assert.deepEqual(body.appConnectionProperties, {
@@ -67,8 +73,13 @@ describe('health and metadata', () => {
     const client = daprGrpcClient(taprd.ports.grpc);
     const metadata = await client.getMetadata({});
     assert.equal(metadata.id, 'meta-app');
-    assert.equal(metadata.registeredComponents.length, 1);
-    assert.equal(metadata.registeredComponents[0]?.type, 'secretstores.local.file');
+    assert.deepEqual(
+      metadata.registeredComponents.map((c) => [c.name, c.type, c.capabilities]),
+      [
+        ['localsecretstore', 'secretstores.local.file', []],
+        ['statestore', 'state.sqlite', ['ETAG', 'TRANSACTIONAL', 'TTL', 'ACTOR']],
+      ],
+    );
     assert.equal(metadata.appConnectionProperties?.protocol, 'http');
     assert.ok(metadata.extendedMetadata.daprRuntimeVersion);
   });
