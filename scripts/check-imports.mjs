@@ -34,6 +34,7 @@ const FORBIDDEN = [
       'components/state/',
       'components/pubsub/',
       'components/bindings/',
+      'components/nameresolution/',
       'app-channel/',
       'clients/',
       'cmd/',
@@ -78,6 +79,20 @@ for (const file of walk(SRC)) {
     ) {
       problems.push(
         `${from}: imports ${target} (components import only kernel and components/contracts)`,
+      );
+      continue;
+    }
+    // resiliency may use kernel and the resource types only (its input is loaded data)
+    if (
+      layer === 'resiliency/' &&
+      !(
+        target.startsWith('kernel/') ||
+        target === 'resources/types.ts' ||
+        target === 'resources/types.js'
+      )
+    ) {
+      problems.push(
+        `${from}: imports ${target} (resiliency imports only kernel and resources/types)`,
       );
       continue;
     }

@@ -1,4 +1,5 @@
 import type { AnyComponentDefinition } from './contracts/component.js';
+import { sqliteNameResolver } from './nameresolution/sqlite.js';
 import type { ComponentRegistry } from './registry.js';
 import { localEnvSecretStore } from './secretstores/local-env.js';
 import { localFileSecretStore } from './secretstores/local-file.js';
@@ -16,6 +17,7 @@ import { sqliteStateStore } from './state/sqlite.js';
 const BUILTIN_COMPONENTS: readonly AnyComponentDefinition[] = [
   localEnvSecretStore,
   localFileSecretStore,
+  sqliteNameResolver,
   inMemoryStateStore,
   mysqlStateStore,
   postgresqlV1StateStore,

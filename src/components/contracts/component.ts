@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Logger } from '../../kernel/logger.js';
+import type { NameResolver } from './nameresolution.js';
 import type { SecretStore } from './secretstore.js';
 import type { StateStore } from './state.js';
 
@@ -48,7 +49,7 @@ export interface ComponentInstanceMap {
   secretstores: SecretStore;
   configuration: Component;
   lock: Component;
-  nameresolution: Component;
+  nameresolution: NameResolver;
   'middleware.http': Component;
   crypto: Component;
 }
