@@ -76,30 +76,36 @@ export class InMemoryStateStore implements TransactionalStateStore {
   }
 
   async set(request: StateSetRequest, _signal?: AbortSignal): Promise<void> {
-    this.#checkETag(request.key, request.etag, request.concurrency);
-    this.#write(request);
+    checkETag(request.key, this.#live(request.key), request.etag, request.concurrency);
+    this.#items.set(request.key, this.#item(request));
   }
 
   async delete(request: StateDeleteRequest, _signal?: AbortSignal): Promise<void> {
-    this.#checkETag(request.key, request.etag, request.concurrency);
+    checkETag(request.key, this.#live(request.key), request.etag, request.concurrency);
     this.#items.delete(request.key);
   }
 
   /**
-   * All or nothing: every ETag is checked against the state before the transaction, then every
-   * operation applies, with no await in between, so no other call can interleave.
+   * All or nothing, with no await in between, so no other call can interleave. Each operation
+   * is checked against the state the earlier ones leave, as a database transaction sees its own
+   * writes: two upserts carrying the same ETag cannot both pass. (Dapr's in-memory store checks
+   * every ETag against the state before the transaction instead.) Nothing applies unless every
+   * check passes.
    */
   async multi(
     operations: readonly TransactionOperation[],
     _metadata?: MetadataRecord,
     _signal?: AbortSignal,
   ): Promise<void> {
-    for (const { request } of operations) {
-      this.#checkETag(request.key, request.etag, request.concurrency);
+    const view = new Map<string, Item | undefined>();
+    for (const { operation, request } of operations) {
+      const current = view.has(request.key) ? view.get(request.key) : this.#live(request.key);
+      checkETag(request.key, current, request.etag, request.concurrency);
+      view.set(request.key, operation === 'upsert' ? this.#item(request) : undefined);
     }
-    for (const operation of operations) {
-      if (operation.operation === 'upsert') this.#write(operation.request);
-      else this.#items.delete(operation.request.key);
+    for (const [key, item] of view) {
+      if (item) this.#items.set(key, item);
+      else this.#items.delete(key);
     }
   }
 
@@ -108,34 +114,16 @@ export class InMemoryStateStore implements TransactionalStateStore {
     this.#items.clear();
   }
 
-  #write(request: StateSetRequest): void {
+  #item(request: StateSetRequest): Item {
     const ttl = request.ttlSeconds;
-    this.#items.set(request.key, {
+    return {
       // A copy: the request's bytes may be a view into a much larger request body.
       data: new Uint8Array(request.value),
       etag: randomUUID(),
       // Like Dapr's in-memory store, a TTL of zero or -1 means the value never expires.
       expiresAt: ttl !== undefined && ttl > 0 ? this.#now() + ttl * 1000 : undefined,
       contentType: request.contentType,
-    });
-  }
-
-  /**
-   * Dapr's in-memory ETag rules: first-write without an ETag fails when the key exists; an
-   * ETag (non-empty) must match the stored one, and a missing key never matches.
-   */
-  #checkETag(key: string, etag: string | undefined, concurrency: string): void {
-    const item = this.#live(key);
-    if (etag === undefined || etag === '') {
-      if (concurrency === 'first-write' && item) {
-        throw mismatch('item already exists and no etag was passed');
-      }
-      return;
-    }
-    if (!item) throw mismatch(`state not exist or expired for key=${key}`);
-    if (item.etag !== etag) {
-      throw mismatch(`state etag not match for key=${key}: current=${item.etag}, expect=${etag}`);
-    }
+    };
   }
 
   /** The item under `key` unless it has expired (an expired one is dropped on the way). */
@@ -153,6 +141,29 @@ export class InMemoryStateStore implements TransactionalStateStore {
     for (const [key, item] of this.#items) {
       if (isExpired(item, now)) this.#items.delete(key);
     }
+  }
+}
+
+/**
+ * Dapr's in-memory ETag rules for the live item under `key`: first-write without an ETag fails
+ * when the key exists; an ETag (non-empty) must match the stored one, and a missing key never
+ * matches.
+ */
+function checkETag(
+  key: string,
+  item: Item | undefined,
+  etag: string | undefined,
+  concurrency: string,
+): void {
+  if (etag === undefined || etag === '') {
+    if (concurrency === 'first-write' && item) {
+      throw mismatch('item already exists and no etag was passed');
+    }
+    return;
+  }
+  if (!item) throw mismatch(`state not exist or expired for key=${key}`);
+  if (item.etag !== etag) {
+    throw mismatch(`state etag not match for key=${key}: current=${item.etag}, expect=${etag}`);
   }
 }
 

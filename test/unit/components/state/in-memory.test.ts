@@ -155,4 +155,51 @@ describe('state.in-memory', () => {
     assert.equal(await store.get(get('x'), signal), undefined);
     await store.close();
   });
+
+  it('checks each transaction operation against the earlier ones, not the state before', async () => {
+    const store = new InMemoryStateStore(Date.now);
+    await store.set(set('k', '"old"'), signal);
+    const etag = (await store.get(get('k'), signal))?.etag;
+    assert.ok(etag);
+    // The first upsert replaces the ETag, so the second, carrying the old one, must fail.
+    await assert.rejects(
+      store.multi(
+        [
+          { operation: 'upsert', request: set('k', '"first"', { etag }) },
+          { operation: 'upsert', request: set('k', '"second"', { etag }) },
+        ],
+        {},
+        signal,
+      ),
+      isStateETagError,
+    );
+    assert.equal(Buffer.from((await store.get(get('k'), signal))?.data ?? []).toString(), '"old"');
+    // Two first-write creators of one new key in one transaction: the second sees the first.
+    await assert.rejects(
+      store.multi(
+        [
+          { operation: 'upsert', request: set('n', '1', { concurrency: 'first-write' }) },
+          { operation: 'upsert', request: set('n', '2', { concurrency: 'first-write' }) },
+        ],
+        {},
+        signal,
+      ),
+      isStateETagError,
+    );
+    assert.equal(await store.get(get('n'), signal), undefined);
+    // A key deleted earlier in the transaction is absent for a later first-write upsert.
+    await store.multi(
+      [
+        {
+          operation: 'delete',
+          request: { key: 'k', metadata: {}, concurrency: 'last-write', consistency: 'eventual' },
+        },
+        { operation: 'upsert', request: set('k', '"new"', { concurrency: 'first-write' }) },
+      ],
+      {},
+      signal,
+    );
+    assert.equal(Buffer.from((await store.get(get('k'), signal))?.data ?? []).toString(), '"new"');
+    await store.close();
+  });
 });

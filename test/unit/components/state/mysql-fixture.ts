@@ -12,11 +12,10 @@ import type {
 import { mysqlStateStore } from '../../../../src/components/state/mysql.js';
 import type { MySqlStateStore } from '../../../../src/components/state/mysql-store.js';
 import { silentLogger } from '../../../../src/kernel/logger.js';
+import { MARIADB_DSN, MARIADB_SERVER, unreachableError } from '../../../helpers/test-servers.js';
 
 /** The machine's shared MariaDB server, as a Dapr-style DSN (no database: Dapr adds the schema). */
-export const MYSQL_DSN = 'root:@tcp(127.0.0.1:3306)/?allowNativePasswords=true&parseTime=true';
-
-const START_COMMAND = 'start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd';
+export const MYSQL_DSN = MARIADB_DSN;
 
 /** A test run's own schema on the shared server, plus a raw connection to inspect it. */
 export class MySqlFixture {
@@ -33,16 +32,14 @@ export class MySqlFixture {
   async start(): Promise<boolean> {
     try {
       this.#raw = await createConnection({
-        host: '127.0.0.1',
-        port: 3306,
+        host: MARIADB_SERVER.host,
+        port: MARIADB_SERVER.port,
         user: 'root',
         connectTimeout: 3000,
       });
       return true;
     } catch (error) {
-      this.#unreachable = new Error(
-        `MariaDB is not reachable at 127.0.0.1:3306 as root (${String(error)}); start it with: ${START_COMMAND}`,
-      );
+      this.#unreachable = unreachableError(MARIADB_SERVER, `as root: ${String(error)}`);
       return false;
     }
   }

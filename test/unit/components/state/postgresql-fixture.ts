@@ -15,10 +15,10 @@ import type {
 import { postgresqlV1StateStore } from '../../../../src/components/state/postgresql.js';
 import { postgresqlV2StateStore } from '../../../../src/components/state/postgresql-v2.js';
 import { silentLogger } from '../../../../src/kernel/logger.js';
+import { POSTGRES_SERVER, POSTGRES_URL } from '../../../helpers/test-servers.js';
 
 /** The CI server: trust auth, database `test`. */
-export const PG_URL =
-  process.env.TAPR_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const PG_URL = POSTGRES_URL;
 
 /** A signal that never aborts. */
 export const signal = new AbortController().signal;
@@ -91,7 +91,7 @@ export class PostgresFixture {
     } catch (error) {
       assert.fail(
         `PostgreSQL at ${PG_URL} is unreachable (${String(error)}). ` +
-          'Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
+          `Start it with: ${POSTGRES_SERVER.startCommand}`,
       );
     }
   }

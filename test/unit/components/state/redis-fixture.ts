@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import {
   type ComponentContext,
@@ -12,31 +11,15 @@ import type {
 } from '../../../../src/components/contracts/state.js';
 import { redisStateStore } from '../../../../src/components/state/redis.js';
 import { silentLogger } from '../../../../src/kernel/logger.js';
+import { probeServer, REDIS_SERVER, serverAddress } from '../../../helpers/test-servers.js';
 
 /** The shared Redis server of the machine (see the environment notes). */
-export const REDIS_HOST = '127.0.0.1:6379';
-
-const START_COMMAND =
-  'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log';
+export const REDIS_HOST = serverAddress(REDIS_SERVER);
 
 /** Fails with how to start Redis when nothing answers on its port. */
 export async function requireRedis(): Promise<void> {
-  const reachable = await new Promise<boolean>((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port: 6379 });
-    socket.setTimeout(2000);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(false));
-  });
-  if (!reachable) {
-    throw new Error(`Redis is not reachable at ${REDIS_HOST}; start it with: ${START_COMMAND}`);
-  }
+  const unreachable = await probeServer(REDIS_SERVER);
+  if (unreachable !== undefined) throw unreachable;
 }
 
 /** A test run's own key space on the shared server, plus a raw client to inspect it. */

@@ -1,0 +1,3 @@
+import { describeStateConformance } from './suite.js';
+
+describeStateConformance('postgresql-v1');
