@@ -1,6 +1,7 @@
 // Drivers of the state bench, loaded by the load generator by name. HTTP through taprd uses the
-// harness's generic `http` driver (see run.ts); these cover gRPC through taprd and the direct
-// Redis baseline, which issues exactly the commands `state.redis` issues.
+// harness's generic `http` driver (see run.ts); these cover gRPC through taprd (with grpc-js and
+// with the lean node:http2 client) and the direct Redis baseline, which issues exactly the
+// commands `state.redis` issues.
 import { create } from '@bufbuild/protobuf';
 import { EmptySchema } from '@bufbuild/protobuf/wkt';
 import type { Redis } from 'ioredis';
@@ -11,7 +12,8 @@ import {
   GetStateResponseSchema,
   SaveStateRequestSchema,
 } from '../../src/gen/dapr/proto/runtime/v1/state_pb.js';
-import { grpcUnaryDriver } from '../harness/grpc-driver.js';
+import { type GrpcUnaryOptions, grpcUnaryDriver } from '../harness/grpc-driver.js';
+import { grpcLeanUnaryDriver } from '../harness/grpc-lean-driver.js';
 import { numberParam, roundRobin, stringListParam, stringParam } from '../harness/params.js';
 import { parseRedisHost, redisDriver } from '../harness/redis-driver.js';
 import type { Driver, JsonObject } from '../harness/types.js';
@@ -28,10 +30,12 @@ export function storedKey(prefix: string, key: string): string {
  * `GetState` over gRPC through taprd. Params: `address` (127.0.0.1:port), `store`, `keys`
  * (read in turn), `minBytes` (a shorter value is an error).
  */
-export async function grpcGet(params: JsonObject): Promise<Driver> {
+function getStateCalls(
+  params: JsonObject,
+): GrpcUnaryOptions<typeof GetStateRequestSchema, typeof GetStateResponseSchema> {
   const store = stringParam(params, 'store');
   const minBytes = numberParam(params, 'minBytes', 1);
-  return grpcUnaryDriver({
+  return {
     address: stringParam(params, 'address'),
     path: GET_STATE,
     requestSchema: GetStateRequestSchema,
@@ -44,17 +48,19 @@ export async function grpcGet(params: JsonObject): Promise<Driver> {
         throw new Error(`GetState returned ${response.data.byteLength} bytes`);
       }
     },
-  });
+  };
 }
 
 /**
  * `SaveState` of one item over gRPC through taprd (no ETag, last write wins). Params:
  * `address`, `store`, `keys` (written in turn), `value` (the bytes saved, as text).
  */
-export async function grpcSave(params: JsonObject): Promise<Driver> {
+function saveStateCalls(
+  params: JsonObject,
+): GrpcUnaryOptions<typeof SaveStateRequestSchema, typeof EmptySchema> {
   const store = stringParam(params, 'store');
   const value = new TextEncoder().encode(stringParam(params, 'value'));
-  return grpcUnaryDriver({
+  return {
     address: stringParam(params, 'address'),
     path: SAVE_STATE,
     requestSchema: SaveStateRequestSchema,
@@ -65,7 +71,27 @@ export async function grpcSave(params: JsonObject): Promise<Driver> {
         states: [create(StateItemSchema, { key, value })],
       }),
     ),
-  });
+  };
+}
+
+/** `GetState` with grpc-js, the client the Dapr JS SDK uses (params: see `getStateCalls`). */
+export async function grpcGet(params: JsonObject): Promise<Driver> {
+  return grpcUnaryDriver(getStateCalls(params));
+}
+
+/** `GetState` with the lean node:http2 client: taprd's cost without most of grpc-js's. */
+export async function grpcGetLean(params: JsonObject): Promise<Driver> {
+  return grpcLeanUnaryDriver(getStateCalls(params));
+}
+
+/** `SaveState` with grpc-js (params: see `saveStateCalls`). */
+export async function grpcSave(params: JsonObject): Promise<Driver> {
+  return grpcUnaryDriver(saveStateCalls(params));
+}
+
+/** `SaveState` with the lean node:http2 client. */
+export async function grpcSaveLean(params: JsonObject): Promise<Driver> {
+  return grpcLeanUnaryDriver(saveStateCalls(params));
 }
 
 /** The set script, registered on a client under the name `state.redis` gives it. */

@@ -155,8 +155,17 @@ async function setup(
     },
     {
       id: 'taprd-grpc',
-      label: 'taprd gRPC GetState',
+      label: 'taprd gRPC GetState (grpc-js)',
       driver: { module: DRIVERS, export: 'grpcGet', params: { ...viaGrpc, minBytes: VALUE_BYTES } },
+    },
+    {
+      id: 'taprd-grpc-lean',
+      label: 'taprd gRPC GetState (lean http2 client)',
+      driver: {
+        module: DRIVERS,
+        export: 'grpcGetLean',
+        params: { ...viaGrpc, minBytes: VALUE_BYTES },
+      },
     },
     {
       id: 'taprd-http',
@@ -181,8 +190,13 @@ async function setup(
     },
     {
       id: 'taprd-grpc',
-      label: 'taprd gRPC SaveState',
+      label: 'taprd gRPC SaveState (grpc-js)',
       driver: { module: DRIVERS, export: 'grpcSave', params: { ...viaGrpc, value } },
+    },
+    {
+      id: 'taprd-grpc-lean',
+      label: 'taprd gRPC SaveState (lean http2 client)',
+      driver: { module: DRIVERS, export: 'grpcSaveLean', params: { ...viaGrpc, value } },
     },
     {
       id: 'taprd-http',
@@ -204,6 +218,7 @@ async function setup(
   ];
   const comparisons = [
     { candidate: 'taprd-grpc', baseline: 'direct' },
+    { candidate: 'taprd-grpc-lean', baseline: 'direct' },
     { candidate: 'taprd-http', baseline: 'direct' },
   ];
   const processes = [{ name: 'taprd', pid: taprd.pid }];
@@ -224,7 +239,7 @@ async function setup(
       taprdReadyMs: Math.round(taprd.readyMs),
       taprdRssMiBAtReady: idle === undefined ? null : Math.round(idle.rssBytes / 1024 ** 2),
       clients:
-        'one ioredis connection (direct); one grpc-js channel; undici Pool (keep-alive, up to 64 connections) for HTTP',
+        'one ioredis connection with its defaults (direct); one grpc-js channel (gRPC, as the Dapr JS SDK); one node:http2 session with its own framing (gRPC lean, same headers as grpc-js); undici Pool (keep-alive, up to 64 connections) for HTTP',
     },
     workloads: [
       { id: 'get', label: 'get 1 KiB', candidates: get, comparisons },

@@ -214,6 +214,10 @@ function errorResponse(error: ConnectError): AppResponse {
     contentType: 'application/json',
     grpcCode: error.code,
     grpcMessage: error.rawMessage,
+    grpcDetails: details.map(({ type, value }) => ({
+      typeUrl: `type.googleapis.com/${type}`,
+      value,
+    })),
   };
 }
 

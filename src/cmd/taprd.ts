@@ -1,3 +1,5 @@
+import { homedir, hostname, networkInterfaces } from 'node:os';
+import { taprHomeDir } from '../kernel/tapr-home.js';
 import { createLogger } from '../observability/logger.js';
 import { helpText, OptionsError, parseCommandLine } from '../runtime/options.js';
 import { taprVersion } from '../runtime/version.js';
@@ -32,7 +34,16 @@ export async function main(argv: readonly string[]): Promise<void> {
   });
   // Loaded only now, so a bad flag is answered before the heavy modules load.
   const { Sidecar, StartupError } = await import('../runtime/sidecar.js');
-  const sidecar = new Sidecar(options, { logger, version });
+  const { hostAddress } = await import('../runtime/host-address.js');
+  const sidecar = new Sidecar(options, {
+    logger,
+    version,
+    taprHome: taprHomeDir(process.env, homedir()),
+    host: {
+      address: hostAddress(process.env, networkInterfaces(), options.internalGrpcListenAddress),
+      hostName: hostname(),
+    },
+  });
 
   let stopping = false;
   const stop = (reason: string): void => {

@@ -1,16 +1,19 @@
 import type { GrpcServiceImpl } from '../api/grpc/server/types.js';
+import { invokeService } from '../api/grpc/services/invoke.js';
 import { metadataService } from '../api/grpc/services/metadata.js';
 import { secretsService } from '../api/grpc/services/secrets.js';
 import { shutdownService } from '../api/grpc/services/shutdown.js';
 import { stateService } from '../api/grpc/services/state.js';
 import type { HttpRoute } from '../api/http/route.js';
 import { healthRoutes } from '../api/http/routes/health.js';
+import { invokeRoutes } from '../api/http/routes/invoke.js';
 import { metadataRoutes } from '../api/http/routes/metadata.js';
 import { secretsRoutes } from '../api/http/routes/secrets.js';
 import { shutdownRoutes } from '../api/http/routes/shutdown.js';
 import { stateRoutes } from '../api/http/routes/state.js';
 import { unimplementedRoutes } from '../api/http/routes/unimplemented.js';
 import type { HealthService } from '../core/health/health-service.js';
+import type { InvokeService } from '../core/invoke/invoke-service.js';
 import type { MetadataService } from '../core/metadata/metadata-service.js';
 import type { SecretsService } from '../core/secrets/secrets-service.js';
 import type { StateService } from '../core/state/state-service.js';
@@ -22,6 +25,7 @@ export interface CoreServices {
   readonly metadata: MetadataService;
   readonly secrets: SecretsService;
   readonly state: StateService;
+  readonly invoke: InvokeService;
   readonly requestShutdown: (reason: string) => void;
 }
 
@@ -32,6 +36,7 @@ export function httpApiRoutes(core: CoreServices): HttpRoute[] {
     ...metadataRoutes(core.metadata),
     ...secretsRoutes(core.secrets),
     ...stateRoutes(core.state),
+    ...invokeRoutes(core.invoke).routes,
     ...shutdownRoutes(core.requestShutdown),
     ...unimplementedRoutes(),
   ];
@@ -43,6 +48,7 @@ export function grpcApiRoutes(core: CoreServices): Partial<GrpcServiceImpl<typeo
     ...metadataService(core.metadata),
     ...secretsService(core.secrets),
     ...stateService(core.state),
+    ...invokeService(core.invoke),
     ...shutdownService(core.requestShutdown),
   };
 }

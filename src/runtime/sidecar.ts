@@ -1,10 +1,12 @@
 import { GrpcApiServer } from '../api/grpc/server.js';
-import { invokeFallback } from '../api/http/routes/invoke-fallback.js';
+import { invokeRoutes } from '../api/http/routes/invoke.js';
 import { HttpApiServer } from '../api/http/server.js';
 import type { AppHealthMonitor } from '../app-channel/app-health-monitor.js';
+import { INVOKE_ENVELOPE_BYTES } from '../clients/remote-sidecar.js';
 import { registerBuiltinComponents } from '../components/builtin.js';
 import { ComponentRegistry } from '../components/registry.js';
 import { HealthService } from '../core/health/health-service.js';
+import type { ForwardedHost } from '../core/invoke/headers.js';
 import { MetadataService } from '../core/metadata/metadata-service.js';
 import type { AppChannel } from '../core/ports/app-channel.js';
 import { SecretsService } from '../core/secrets/secrets-service.js';
@@ -12,6 +14,8 @@ import { StateService } from '../core/state/state-service.js';
 import { formatGoDuration } from '../kernel/duration.js';
 import type { Logger } from '../kernel/logger.js';
 import { errorText } from '../kernel/tapr-error.js';
+import { isResiliencyConfigError } from '../resiliency/errors.js';
+import { buildResiliencyPolicies } from '../resiliency/policies.js';
 import { loadResources } from '../resources/loader.js';
 import { isResourceError } from '../resources/resource-error.js';
 import type { ConfigurationResource, HTTPEndpointResource } from '../resources/types.js';
@@ -19,6 +23,7 @@ import { grpcApiRoutes, httpApiRoutes } from './api-wiring.js';
 import { buildComponents, type ComponentGraph } from './component-builder.js';
 import { loadSidecarConfiguration } from './configuration.js';
 import { InternalGrpcServer } from './internal-grpc-server.js';
+import { Invocation } from './invoke-wiring.js';
 import { MetricsServer } from './metrics-server.js';
 import type { SidecarOptions } from './options.js';
 import { StartupError } from './startup-error.js';
@@ -31,6 +36,10 @@ export interface SidecarDependencies {
   readonly version: string;
   /** A registry to build from; the built-in components when absent. */
   readonly registry?: ComponentRegistry;
+  /** `$TAPR_HOME` or `~/.tapr`, home of the default name-resolution registry. */
+  readonly taprHome?: string;
+  /** This host as other sidecars reach it (`DAPR_HOST_IP` or a non-loopback IP) and its name. */
+  readonly host?: ForwardedHost;
 }
 
 /** Ports the sidecar bound; useful when flags asked for port 0. */
@@ -56,6 +65,7 @@ export class Sidecar {
   #metrics: MetricsServer | undefined;
   #appChannel: AppChannel | undefined;
   #appHealth: AppHealthMonitor | undefined;
+  #invocation: Invocation | undefined;
   #ports: BoundPorts | undefined;
   #shutdown: Promise<void> | undefined;
   readonly health: HealthService;
@@ -118,20 +128,52 @@ export class Sidecar {
       logger: this.#logger.child({ scope: 'dapr.runtime.state' }),
     });
     const metadata = this.#metadataService(configuration, resources.httpEndpoints);
+    const resiliency = await this.#step(async () => {
+      try {
+        return buildResiliencyPolicies(resources.resiliencies, {
+          logger: this.#logger.child({ scope: 'dapr.runtime.resiliency' }),
+        });
+      } catch (error) {
+        if (isResiliencyConfigError(error)) throw new StartupError(error.message);
+        throw error;
+      }
+    });
+    const components = this.#components;
+    this.#invocation = await Invocation.build({
+      options,
+      configuration,
+      httpEndpoints: resources.httpEndpoints,
+      registry,
+      resiliency,
+      taprHome: this.deps.taprHome ?? '.tapr',
+      host: this.deps.host ?? { address: '127.0.0.1', hostName: '' },
+      appChannel: () => this.#appChannel,
+      appHealthy: () => this.#appHealth?.isHealthy ?? true,
+      resolveSecret: async (storeName, secretName, key) => {
+        const store = components.secretStores.get(storeName);
+        if (!store) throw new Error(`secret store "${storeName}" is not loaded`);
+        const value = (await store.getSecret(secretName, {}, this.#stop.signal))[key];
+        if (value === undefined) throw new Error(`secret "${secretName}" has no key "${key}"`);
+        return value;
+      },
+      logger: this.#logger.child({ scope: 'dapr.runtime.direct_messaging' }),
+      signal: this.#stop.signal,
+    });
+    const invoke = this.#invocation.service;
     this.health.markOutboundReady();
 
     const requestShutdown = (reason: string): void => {
       for (const listener of this.#shutdownListeners) listener(reason);
     };
     const apiLogging = options.enableApiLogging ?? configuration.logging.apiLogging.enabled;
-    const core = { health: this.health, metadata, secrets, state, requestShutdown };
+    const core = { health: this.health, metadata, secrets, state, invoke, requestShutdown };
     this.#http = new HttpApiServer({
       routes: httpApiRoutes(core),
       apiToken: options.apiToken,
       maxBodySize: options.maxBodySizeBytes,
       logger: this.#logger.child({ scope: 'dapr.runtime.http-info' }),
       apiLogging,
-      fallback: invokeFallback,
+      fallback: invokeRoutes(invoke).fallback,
     });
     this.#grpc = new GrpcApiServer({
       dapr: grpcApiRoutes(core),
@@ -139,8 +181,13 @@ export class Sidecar {
       maxMessageBytes: options.maxBodySizeBytes,
       logger: this.#logger.child({ scope: 'dapr.runtime.grpc.api' }),
       apiLogging,
+      fallback: this.#invocation.grpcFallback,
     });
-    this.#internal = new InternalGrpcServer();
+    this.#internal = new InternalGrpcServer({
+      invoke,
+      maxMessageBytes: options.maxBodySizeBytes + INVOKE_ENVELOPE_BYTES,
+      fallback: this.#invocation.grpcFallback,
+    });
     const http = await this.#listen('HTTP API', () =>
       this.#http!.listen(options.httpPort, options.listenAddresses),
     );
@@ -163,7 +210,8 @@ export class Sidecar {
       { ports: this.#ports },
     );
     this.health.markApisReady();
-    this.#connectApp();
+    await this.#invocation.register(internalGrpc);
+    await this.#connectApp();
     this.#logger.info(
       `Tapr sidecar is up and running (${Math.round(performance.now() - started)}ms)`,
     );
@@ -177,6 +225,8 @@ export class Sidecar {
 
   async #doShutdown(reason: string): Promise<void> {
     this.#logger.info(`Shutting down: ${reason}`);
+    // Peers stop finding this sidecar before it stops answering.
+    await this.#invocation?.unregister();
     this.#stop.abort(new Error(reason));
     const grace = this.options.gracefulShutdownMs;
     await Promise.all([
@@ -185,6 +235,7 @@ export class Sidecar {
       this.#internal?.close(grace),
     ]);
     await this.#metrics?.close();
+    await this.#invocation?.close();
     await this.#appHealth?.close();
     await this.#appChannel?.close();
     await this.#components?.close(this.#logger);
@@ -247,26 +298,31 @@ export class Sidecar {
     });
   }
 
-  /** Waits for the app's port in the background; outbound APIs already serve meanwhile. */
-  #connectApp(): void {
+  /**
+   * Creates the app channel, then waits for the app's port in the background; outbound APIs
+   * already serve meanwhile. The channel exists before start-up ends, as in Dapr, so an early
+   * call from a peer is sent to the app (and fails as the app would) rather than refused.
+   */
+  async #connectApp(): Promise<void> {
     const { options } = this;
     if (options.appPort === undefined) return;
     const appPort = options.appPort;
     this.#logger.info(`Waiting for the app on port ${appPort}`);
     // Loaded only with an app port: the HTTP and gRPC clients cost start-up time and memory.
-    import('../app-channel/index.js')
-      .then(async ({ createAppChannel }) => {
-        const channel = createAppChannel({
-          protocol: options.appProtocol,
-          port: appPort,
-          channelAddress: options.appChannelAddress,
-          appToken: options.appToken,
-          maxConcurrency: options.appMaxConcurrency,
-          healthCheckPath: options.appHealthCheckPath,
-          healthProbeTimeoutMs: options.appHealthProbeTimeoutMs,
-        });
-        this.#appChannel = channel;
-        await channel.waitUntilReachable(this.#stop.signal);
+    const { createAppChannel } = await import('../app-channel/index.js');
+    const channel = createAppChannel({
+      protocol: options.appProtocol,
+      port: appPort,
+      channelAddress: options.appChannelAddress,
+      appToken: options.appToken,
+      maxConcurrency: options.appMaxConcurrency,
+      healthCheckPath: options.appHealthCheckPath,
+      healthProbeTimeoutMs: options.appHealthProbeTimeoutMs,
+    });
+    this.#appChannel = channel;
+    channel
+      .waitUntilReachable(this.#stop.signal)
+      .then(async () => {
         this.health.markAppReady();
         this.#logger.info(`App connected on port ${appPort} (${options.appProtocol})`);
         if (options.enableAppHealthCheck) await this.#startAppHealth(channel);

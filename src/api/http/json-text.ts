@@ -15,6 +15,25 @@ export interface JsonMember {
   readonly value: JsonSpan;
 }
 
+const QUOTE = 0x22;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+
+/** Whether a character ends a number or literal: `,`, `]`, `}` or JSON whitespace. */
+function endsScalar(c: number): boolean {
+  return (
+    c === 0x2c ||
+    c === CLOSE_BRACKET ||
+    c === CLOSE_BRACE ||
+    c === 0x20 ||
+    c === 0x0a ||
+    c === 0x0d ||
+    c === 0x09
+  );
+}
+
 /**
  * Walks a text already known to be valid JSON (it passed `JSON.parse`), so it checks nothing and
  * only finds where values start and end.
@@ -49,7 +68,7 @@ export class JsonText {
     if (this.text[i] === '}') return out;
     for (;;) {
       const nameEnd = this.#stringEnd(i);
-      const name = JSON.parse(this.text.slice(i, nameEnd)) as string;
+      const name = this.#stringValue(i, nameEnd);
       const start = this.#skipSpace(this.#skipSpace(nameEnd) + 1);
       const end = this.#valueEnd(start);
       out.push({ name, value: { start, end } });
@@ -82,6 +101,12 @@ export class JsonText {
     return c === '{' ? 'object' : c === '[' ? 'array' : 'other';
   }
 
+  /** The value of the string token at `[start, end)`: its text when it has no escapes. */
+  #stringValue(start: number, end: number): string {
+    const inner = this.text.slice(start + 1, end - 1);
+    return inner.includes('\\') ? (JSON.parse(this.text.slice(start, end)) as string) : inner;
+  }
+
   #skipSpace(i: number): number {
     const { text } = this;
     while (i < text.length) {
@@ -92,33 +117,42 @@ export class JsonText {
     return i;
   }
 
+  /**
+   * The end of the string token starting at `i`: after the first quote not escaped, that is not
+   * preceded by an odd run of backslashes. `indexOf` jumps over long strings (a saved value
+   * often is one) far faster than a loop over their characters.
+   */
   #stringEnd(i: number): number {
     const { text } = this;
-    let j = i + 1;
-    while (j < text.length) {
-      const c = text.charCodeAt(j);
-      if (c === 0x5c) j += 2;
-      else if (c === 0x22) return j + 1;
-      else j++;
+    let from = i + 1;
+    for (;;) {
+      const quote = text.indexOf('"', from);
+      if (quote === -1) return text.length;
+      let backslashes = 0;
+      while (quote - backslashes - 1 >= from && text.charCodeAt(quote - backslashes - 1) === 0x5c) {
+        backslashes++;
+      }
+      if (backslashes % 2 === 0) return quote + 1;
+      from = quote + 1;
     }
-    return j;
   }
 
+  // Character codes, not one-character strings: a saved value is walked a byte at a time.
   #valueEnd(i: number): number {
     const { text } = this;
-    const c = text[i];
-    if (c === '"') return this.#stringEnd(i);
-    if (c === '{' || c === '[') {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) return this.#stringEnd(i);
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       let depth = 0;
       let j = i;
       while (j < text.length) {
-        const d = text[j];
-        if (d === '"') {
+        const d = text.charCodeAt(j);
+        if (d === QUOTE) {
           j = this.#stringEnd(j);
           continue;
         }
-        if (d === '{' || d === '[') depth++;
-        else if (d === '}' || d === ']') {
+        if (d === OPEN_BRACE || d === OPEN_BRACKET) depth++;
+        else if (d === CLOSE_BRACE || d === CLOSE_BRACKET) {
           depth--;
           if (depth === 0) return j + 1;
         }
@@ -127,7 +161,7 @@ export class JsonText {
       return j;
     }
     let j = i;
-    while (j < text.length && !',]} \n\r\t'.includes(text[j] as string)) j++;
+    while (j < text.length && !endsScalar(text.charCodeAt(j))) j++;
     return j;
   }
 }

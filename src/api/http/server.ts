@@ -152,7 +152,8 @@ class RequestContext implements HttpContext {
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
-      this.response.once('close', this.#onClose);
+      // `on`, removed in `release()`: a response closes once, and `once` adds a bound wrapper.
+      this.response.on('close', this.#onClose);
       this.server.inFlight.add(this.#controller);
     }
     return this.#controller.signal;

@@ -30,6 +30,11 @@ export interface AppResponse {
   readonly grpcCode?: number;
   /** The gRPC status message when `grpcCode` is not OK. */
   readonly grpcMessage?: string;
+  /**
+   * The status details (`google.rpc.*` as type URL and bytes) when `grpcCode` is not OK, so a
+   * gRPC caller gets them back unchanged as Dapr relays them.
+   */
+  readonly grpcDetails?: readonly { readonly typeUrl: string; readonly value: Uint8Array }[];
   /** Trailing metadata of a gRPC app's answer, kept apart from `headers` as Dapr does. */
   readonly trailers?: Readonly<Record<string, string | readonly string[]>>;
   /** Protobuf `Any` type URL a gRPC app put on its answer, for gRPC callers. */

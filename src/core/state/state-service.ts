@@ -11,7 +11,7 @@ import {
   storeNotFound,
 } from './state-errors.js';
 import { parseStateQuery, StateQueryError } from './state-query.js';
-import { StateStoreHandle } from './state-store-handle.js';
+import { type StateHandleContext, StateStoreHandle } from './state-store-handle.js';
 import type { QueryStateResult, StateStoreEntry } from './state-types.js';
 
 /** Where the sidecar runs and what it logs to. */
@@ -32,6 +32,8 @@ export class StateService {
   readonly #appId: string;
   readonly #namespace: string | undefined;
   readonly #logger: Logger;
+  /** One context per caller, made once: `open` runs on every request. */
+  readonly #contexts: Readonly<Record<StateCaller, StateHandleContext>>;
 
   /** `stores` is read on every call, not copied, so a hot reload that swaps stores is seen. */
   constructor(stores: ReadonlyMap<string, StateStoreEntry>, options: StateServiceOptions) {
@@ -39,6 +41,13 @@ export class StateService {
     this.#appId = options.appId;
     this.#namespace = options.namespace;
     this.#logger = options.logger ?? silentLogger;
+    const context = (caller: StateCaller): StateHandleContext => ({
+      appId: this.#appId,
+      namespace: this.#namespace,
+      caller,
+      logger: this.#logger,
+    });
+    this.#contexts = { http: context('http'), grpc: context('grpc') };
   }
 
   /**
@@ -48,12 +57,7 @@ export class StateService {
    */
   open(storeName: string, caller: StateCaller): StateStoreHandle {
     const entry = this.#find(storeName, caller === 'http' ? this.#appId : undefined);
-    return new StateStoreHandle(storeName, entry, {
-      appId: this.#appId,
-      namespace: this.#namespace,
-      caller,
-      logger: this.#logger,
-    });
+    return new StateStoreHandle(storeName, entry, this.#contexts[caller]);
   }
 
   /**

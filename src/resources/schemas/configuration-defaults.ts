@@ -136,7 +136,8 @@ function toConfiguration(
       })),
     },
     accessControl: {
-      defaultAction: acl?.defaultAction ?? 'allow',
+      // Dapr denies by default when app policies exist but no default action is written.
+      defaultAction: acl?.defaultAction ?? ((acl?.policies ?? []).length > 0 ? 'deny' : 'allow'),
       trustDomain: acl?.trustDomain ?? 'public',
       policies: (acl?.policies ?? []).map((policy) => ({
         appId: policy.appId,

@@ -1,9 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { create } from '@bufbuild/protobuf';
 import { parseBenchArgs } from '../../../bench/harness/cli-options.js';
+import { grpcLeanUnaryDriver, replyMessage } from '../../../bench/harness/grpc-lean-driver.js';
 import { parseStatCpuTicks, parseStatusMemory } from '../../../bench/harness/proc-stats.js';
 import { fileGroup, summarizeProfile } from '../../../bench/harness/profile-summary.js';
 import { resultFileName } from '../../../bench/harness/report.js';
+import { GrpcError } from '../../../src/api/grpc/server/grpc-error.js';
+import { GrpcServer } from '../../../src/api/grpc/server/grpc-server.js';
+import { Dapr } from '../../../src/gen/dapr/proto/runtime/v1/dapr_pb.js';
+import {
+  GetStateRequestSchema,
+  GetStateResponseSchema,
+} from '../../../src/gen/dapr/proto/runtime/v1/state_pb.js';
+import { GrpcCode } from '../../../src/kernel/grpc-code.js';
 
 describe('bench flags', () => {
   it('defaults to 3 rounds of 5 s, 1,000 ops/s and 32 in flight', () => {
@@ -110,5 +120,50 @@ describe('bench CPU profile summary', () => {
     assert.equal(fileGroup('node:internal/http2/core'), 'node:internal/http2/core');
     assert.equal(fileGroup(''), '(native / V8)');
     assert.throws(() => summarizeProfile(42), /not a CPU profile/);
+  });
+});
+
+describe('lean gRPC driver', () => {
+  it('makes unary calls, checks replies and fails on a non-OK status', async () => {
+    const server = new GrpcServer().registerService(Dapr, {
+      getState(request) {
+        if (request.key === 'missing') throw new GrpcError(GrpcCode.NOT_FOUND, 'no such key');
+        return { data: new Uint8Array(300).fill(7), etag: request.key };
+      },
+    });
+    const port = await server.listen(0, ['127.0.0.1']);
+    const etags: string[] = [];
+    const calls = (keys: string[]) => ({
+      address: `127.0.0.1:${port}`,
+      path: '/dapr.proto.runtime.v1.Dapr/GetState',
+      requestSchema: GetStateRequestSchema,
+      responseSchema: GetStateResponseSchema,
+      requests: keys.map((key) => create(GetStateRequestSchema, { storeName: 's', key })),
+      check(response: { data: Uint8Array; etag: string }) {
+        assert.equal(response.data.byteLength, 300);
+        etags.push(response.etag);
+      },
+    });
+    const driver = await grpcLeanUnaryDriver(calls(['a', 'b']));
+    const failing = await grpcLeanUnaryDriver(calls(['missing']));
+    try {
+      await Promise.all([driver.op(), driver.op(), driver.op()]);
+      assert.deepEqual(etags, ['a', 'b', 'a']);
+      await assert.rejects(failing.op(), /status 5 no such key/);
+    } finally {
+      await driver.close();
+      await failing.close();
+      await server.close(0);
+    }
+  });
+
+  it('refuses replies that are not exactly one uncompressed message', () => {
+    assert.deepEqual(
+      [...replyMessage([Buffer.from([0, 0, 0]), Buffer.from([0, 2, 9, 9])])],
+      [9, 9],
+    );
+    assert.throws(() => replyMessage([Buffer.alloc(0)]), /holds no message/);
+    assert.throws(() => replyMessage([Buffer.from([1, 0, 0, 0, 0])]), /flag 1/);
+    assert.throws(() => replyMessage([Buffer.from([0, 0, 0, 0, 2, 1])]), /for a message of 2/);
   });
 });

@@ -195,6 +195,14 @@ export class GrpcServer {
   /** Runs the interceptors in order, then `last`; a synchronous throw becomes a rejection. */
   #run(call: ServerCall, last: () => Promise<void>): Promise<void> {
     const interceptors = this.#interceptors;
+    if (interceptors.length === 0) {
+      // The common case (no API token, no API logging): no chain to build per call.
+      try {
+        return last();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     const step = (index: number): Promise<void> => {
       const interceptor = interceptors[index];
       return interceptor === undefined ? last() : interceptor(call, () => step(index + 1));

@@ -38,7 +38,8 @@ export class MessageReader {
     this.#parser = new FrameParser(maxMessageBytes);
     this.#onError = onError;
     stream.on('data', (chunk: Buffer) => this.#onData(chunk));
-    stream.once('end', () => this.#onEnd());
+    // 'end' comes once; `on` spares the bound wrapper `once` makes per call.
+    stream.on('end', () => this.#onEnd());
   }
 
   /** The next message, or undefined once the client half-closed; rejects after a failure. */

@@ -12,11 +12,10 @@ import {
   fromBinary,
   type MessageInitShape,
   type MessageShape,
-  toBinary,
 } from '@bufbuild/protobuf';
 import { GrpcCode } from '../../../kernel/grpc-code.js';
 import { errorText } from '../../../kernel/tapr-error.js';
-import { decompress, encodeFrame, type RawMessage } from './framing.js';
+import { decompress, encodeMessageFrame, FRAME_PREFIX_BYTES, type RawMessage } from './framing.js';
 import { GrpcError, isGrpcError } from './grpc-error.js';
 import { MessageReader } from './message-reader.js';
 import { type MetadataValue, metadataWireValue, statusTrailers, textMetadata } from './metadata.js';
@@ -30,7 +29,12 @@ export interface CallSettings {
   readonly onDone: (call: ServerCall) => void;
 }
 
+// Shared by every call: node:http2 copies headers, trailers and options before using them.
 const RESPONSE_HEADERS = { ':status': 200, 'content-type': 'application/grpc' } as const;
+const OK_TRAILERS: OutgoingHttpHeaders = { 'grpc-status': '0' };
+const INTERNAL_TRAILERS: OutgoingHttpHeaders = { 'grpc-status': String(GrpcCode.INTERNAL) };
+const END_STREAM = { endStream: true } as const;
+const WAIT_FOR_TRAILERS = { waitForTrailers: true } as const;
 
 /**
  * The server side of one call: request reading, response writing with backpressure, the final
@@ -55,7 +59,7 @@ export class ServerCall implements GrpcCall {
   #headers: OutgoingHttpHeaders | undefined;
   #trailers: OutgoingHttpHeaders | undefined;
   /** Status trailers, sent when the stream asks for them (`wantTrailers`). */
-  #finalTrailers: OutgoingHttpHeaders = { 'grpc-status': String(GrpcCode.INTERNAL) };
+  #finalTrailers: OutgoingHttpHeaders = INTERNAL_TRAILERS;
   /** The reply of a unary or client-streaming method, held until the interceptors have run. */
   #reply: Buffer | undefined;
 
@@ -73,7 +77,8 @@ export class ServerCall implements GrpcCall {
     this.service = route?.service;
     this.method = route?.method;
     this.deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
-    stream.once('close', () => {
+    // `on`, not `once`: a stream closes once, and `once` wraps every listener in a bound function.
+    stream.on('close', () => {
       if (this.#state !== 'done') {
         this.abort(new GrpcError(GrpcCode.CANCELLED, 'call cancelled by the client'));
       }
@@ -157,20 +162,21 @@ export class ServerCall implements GrpcCall {
 
   /** Serializes one response message into a frame, enforcing the send limit. */
   encode(schema: DescMessage, value: unknown): Buffer {
-    let bytes: Uint8Array;
+    let frame: Buffer;
     try {
-      bytes = toBinary(schema, create(schema, value as MessageInitShape<DescMessage>));
+      frame = encodeMessageFrame(schema, create(schema, value as MessageInitShape<DescMessage>));
     } catch (error) {
       throw new GrpcError(GrpcCode.INTERNAL, `grpc: error while marshaling: ${errorText(error)}`);
     }
+    const size = frame.byteLength - FRAME_PREFIX_BYTES;
     const max = this.#settings.maxSendMessageBytes;
-    if (bytes.byteLength > max) {
+    if (size > max) {
       throw new GrpcError(
         GrpcCode.RESOURCE_EXHAUSTED,
-        `grpc: trying to send message larger than max (${bytes.byteLength} vs. ${max})`,
+        `grpc: trying to send message larger than max (${size} vs. ${max})`,
       );
     }
-    return encodeFrame(bytes);
+    return frame;
   }
 
   /** Holds the single reply of a unary or client-streaming call; `finish()` sends it. */
@@ -218,13 +224,17 @@ export class ServerCall implements GrpcCall {
         if (error !== undefined) this.#failHandedOff(error);
         return;
       }
-      const status = { ...this.#trailers, ...statusTrailers(error) };
+      // The plain OK status of most calls needs no object of its own.
+      const status =
+        error === undefined && this.#trailers === undefined
+          ? OK_TRAILERS
+          : { ...this.#trailers, ...statusTrailers(error) };
       const reply = error === undefined ? this.#reply : undefined;
       if (!stream.headersSent) {
         if (reply === undefined) {
           // Trailers-only: one HEADERS frame with END_STREAM. (writeHead+end through the compat
           // API sends an extra empty DATA frame, which grpc-js reports as INTERNAL.)
-          stream.respond({ ...RESPONSE_HEADERS, ...this.#headers, ...status }, { endStream: true });
+          stream.respond({ ...RESPONSE_HEADERS, ...this.#headers, ...status }, END_STREAM);
           return;
         }
         this.#respond();
@@ -238,8 +248,11 @@ export class ServerCall implements GrpcCall {
 
   #respond(): void {
     const stream = this.#stream;
-    stream.respond({ ...RESPONSE_HEADERS, ...this.#headers }, { waitForTrailers: true });
-    stream.once('wantTrailers', () => {
+    const headers =
+      this.#headers === undefined ? RESPONSE_HEADERS : { ...RESPONSE_HEADERS, ...this.#headers };
+    stream.respond(headers, WAIT_FOR_TRAILERS);
+    // Emitted once per stream; `on` spares the wrapper `once` makes.
+    stream.on('wantTrailers', () => {
       try {
         stream.sendTrailers(this.#finalTrailers);
       } catch {
@@ -251,7 +264,7 @@ export class ServerCall implements GrpcCall {
   #failHandedOff(error: GrpcError): void {
     const stream = this.#stream;
     if (!stream.headersSent) {
-      stream.respond({ ...RESPONSE_HEADERS, ...statusTrailers(error) }, { endStream: true });
+      stream.respond({ ...RESPONSE_HEADERS, ...statusTrailers(error) }, END_STREAM);
       stream.resume();
     } else {
       stream.close(constants.NGHTTP2_INTERNAL_ERROR);

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import type { SaveStateItem, StateTransactionInput } from '../../../core/state/state-types.js';
 import { type TaprError, taprError } from '../../../kernel/tapr-error.js';
 import { type JsonSpan, JsonText } from '../json-text.js';
@@ -20,6 +21,7 @@ class Node {
   readonly #text: JsonText;
   #value: unknown;
   #parsed = false;
+  #fields: Map<string, JsonSpan> | undefined;
 
   constructor(text: JsonText, span: JsonSpan) {
     this.#text = text;
@@ -34,6 +36,21 @@ class Node {
       this.#parsed = true;
     }
     return this.#value;
+  }
+
+  /**
+   * An object's members by lower-cased name, the last one winning: how Go's decoder picks a
+   * struct field (`JsonText.member`). Built once per object, so reading its six fields walks a
+   * large `value` once instead of six times.
+   */
+  fieldSpan(name: string): JsonSpan | undefined {
+    if (this.#fields === undefined) {
+      this.#fields = new Map();
+      for (const member of this.#text.members(this.span)) {
+        this.#fields.set(member.name.toLowerCase(), member.value);
+      }
+    }
+    return this.#fields.get(name);
   }
 }
 
@@ -59,8 +76,13 @@ function kindAt(first: string | undefined): Kind {
 class Body {
   readonly text: JsonText;
   readonly root: Node;
+  readonly #buffer: Buffer;
+  /** All ASCII: text offsets are byte offsets, so values are copied from the bytes directly. */
+  readonly #ascii: boolean;
 
   constructor(buffer: Buffer) {
+    this.#buffer = buffer;
+    this.#ascii = isAscii(buffer);
     const source = buffer.toString('utf8');
     // Go's json.Decoder answers an empty body with io.EOF.
     if (source.trim() === '') throw new DecodeError('EOF');
@@ -77,10 +99,16 @@ class Body {
   /** A struct field of an object node; undefined when absent or null. */
   field(node: Node, name: string): Node | undefined {
     if (node.kind !== 'object') return undefined;
-    const span = this.text.member(node.span, name);
+    const span = node.fieldSpan(name);
     if (span === undefined) return undefined;
     const found = new Node(this.text, span);
     return found.kind === 'null' ? undefined : found;
+  }
+
+  /** The bytes of a value exactly as sent, in a buffer of their own (one copy). */
+  bytes(span: JsonSpan): Uint8Array {
+    if (this.#ascii) return new Uint8Array(this.#buffer.subarray(span.start, span.end));
+    return new Uint8Array(Buffer.from(this.text.slice(span)));
   }
 
   /** The elements of an array node. */
@@ -237,7 +265,7 @@ function setRequest(
   return {
     key: body.string(item, 'key', 'SetRequest.key') ?? '',
     // Dapr stores an absent value as JSON null.
-    value: value ? new Uint8Array(Buffer.from(body.text.slice(value.span))) : NULL,
+    value: value ? body.bytes(value.span) : NULL,
     isJson: true,
     ...(etag === undefined ? {} : { etag }),
     // Dapr copies the request's `metadata.*` parameters over the item's own metadata.

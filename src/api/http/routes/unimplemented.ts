@@ -7,7 +7,6 @@ interface PendingApi {
   readonly paths: readonly string[];
 }
 
-const ALL: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'];
 const WRITE: readonly HttpMethod[] = ['POST', 'PUT'];
 const WORKFLOW_VERSIONS = ['v1.0', 'v1.0-alpha1', 'v1.0-beta1'];
 const CONFIGURATION_VERSIONS = ['v1.0', 'v1.0-alpha1'];
@@ -18,7 +17,6 @@ const CONFIGURATION_VERSIONS = ['v1.0', 'v1.0-alpha1'];
  * issue replaces its entry here with real routes.
  */
 const PENDING: readonly PendingApi[] = [
-  { api: 'invoke', methods: ALL, paths: ['/v1.0/invoke/:id/method/*'] },
   {
     api: 'publish',
     methods: WRITE,

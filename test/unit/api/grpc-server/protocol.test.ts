@@ -1,8 +1,13 @@
 // The gRPC server's pure protocol helpers: framing, grpc-timeout, grpc-message, metadata, errors.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { create, toBinary } from '@bufbuild/protobuf';
 import { toGrpcError } from '../../../../src/api/grpc/errors.js';
-import { encodeFrame, FrameParser } from '../../../../src/api/grpc/server/framing.js';
+import {
+  encodeFrame,
+  encodeMessageFrame,
+  FrameParser,
+} from '../../../../src/api/grpc/server/framing.js';
 import {
   GrpcError,
   grpcCodeName,
@@ -15,6 +20,8 @@ import {
   metadataWireValue,
   parseGrpcTimeout,
 } from '../../../../src/api/grpc/server/metadata.js';
+import { StateItemSchema } from '../../../../src/gen/dapr/proto/common/v1/common_pb.js';
+import { GetStateResponseSchema } from '../../../../src/gen/dapr/proto/runtime/v1/state_pb.js';
 import { GrpcCode } from '../../../../src/kernel/grpc-code.js';
 import { taprError } from '../../../../src/kernel/tapr-error.js';
 
@@ -49,6 +56,25 @@ describe('gRPC framing', () => {
     throwsStatus(
       () => parser.push(encodeFrame(Buffer.alloc(11)).subarray(0, 5)),
       GrpcCode.RESOURCE_EXHAUSTED,
+    );
+  });
+
+  it('encodes a message frame byte for byte as toBinary does, large leading bytes included', () => {
+    for (const size of [0, 255, 256, 1024, 16_384, 300_000]) {
+      const data = Uint8Array.from({ length: size }, (_, i) => (i * 7) % 256);
+      for (const init of [{ data }, { data, etag: '42', metadata: { ttlExpireTime: 'soon' } }]) {
+        const message = create(GetStateResponseSchema, init);
+        const frame = encodeMessageFrame(GetStateResponseSchema, message);
+        assert.ok(frame.equals(encodeFrame(toBinary(GetStateResponseSchema, message))), `${size}`);
+        assert.equal(message.data, data, 'the message is left as it was');
+      }
+    }
+    // A message whose first field is not bytes takes the plain path.
+    const item = create(StateItemSchema, { key: 'k', value: new Uint8Array(2048) });
+    assert.ok(
+      encodeMessageFrame(StateItemSchema, item).equals(
+        encodeFrame(toBinary(StateItemSchema, item)),
+      ),
     );
   });
 

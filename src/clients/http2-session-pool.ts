@@ -1,0 +1,86 @@
+import { type ClientHttp2Session, connect, type SecureClientSessionOptions } from 'node:http2';
+
+/** Settings of an `Http2SessionPool`. */
+export interface Http2SessionPoolOptions {
+  /** Close a session after this long without streams; default 60s. */
+  readonly idleTimeoutMs?: number;
+  /** Options for `https:` origins (TLS), e.g. `rejectUnauthorized: false` for apps. */
+  readonly tls?: SecureClientSessionOptions;
+  /** Limit on establishing a connection; default 5s. */
+  readonly connectTimeoutMs?: number;
+}
+
+/**
+ * One HTTP/2 session per origin (`http://host:port`), reused by every call to it, redialled
+ * after it closes, fails or receives GOAWAY. HTTP/2 multiplexes calls, so one session per
+ * peer is what grpc-go's client conn does too.
+ */
+export class Http2SessionPool {
+  readonly #sessions = new Map<string, ClientHttp2Session>();
+  readonly #options: Http2SessionPoolOptions;
+  #closed = false;
+
+  constructor(options: Http2SessionPoolOptions = {}) {
+    this.#options = options;
+  }
+
+  /** A live session to `origin`, dialled on first use. */
+  session(origin: string): ClientHttp2Session {
+    if (this.#closed) throw new Error('the connection pool is closed');
+    const existing = this.#sessions.get(origin);
+    if (existing !== undefined && !existing.closed && !existing.destroyed) return existing;
+    const session = connect(origin, {
+      ...(origin.startsWith('https:') ? this.#options.tls : {}),
+      // Peers answer big bodies: a larger window saves round trips on 4 MiB messages.
+      settings: { initialWindowSize: 4 * 1024 * 1024 },
+    });
+    this.#sessions.set(origin, session);
+    const forget = (): void => {
+      if (this.#sessions.get(origin) === session) this.#sessions.delete(origin);
+    };
+    // Errors surface on the streams using the session; the session just leaves the pool.
+    session.on('error', forget);
+    session.once('close', forget);
+    session.once('goaway', () => {
+      forget();
+      session.close();
+    });
+    session.setTimeout(this.#options.idleTimeoutMs ?? 60_000, () => {
+      forget();
+      session.close();
+    });
+    const connectTimer = setTimeout(() => {
+      if (!session.connecting) return;
+      forget();
+      session.destroy(new Error(`connection to ${origin} timed out`));
+    }, this.#options.connectTimeoutMs ?? 5_000);
+    connectTimer.unref();
+    session.once('connect', () => {
+      clearTimeout(connectTimer);
+      session.setLocalWindowSize(4 * 1024 * 1024);
+    });
+    return session;
+  }
+
+  /** Drops the session to `origin` so the next call dials again (after a failure). */
+  reset(origin: string): void {
+    const session = this.#sessions.get(origin);
+    if (session === undefined) return;
+    this.#sessions.delete(origin);
+    session.close();
+  }
+
+  /** Closes every session; in-flight streams may finish. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const closing = [...this.#sessions.values()].map(
+      (session) =>
+        new Promise<void>((resolve) => {
+          if (session.closed || session.destroyed) resolve();
+          else session.close(() => resolve());
+        }),
+    );
+    this.#sessions.clear();
+    await Promise.all(closing);
+  }
+}
