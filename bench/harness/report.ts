@@ -154,6 +154,7 @@ function comparisonRow(comparison: ComparisonSummary): string {
     `${comparison.candidate} / ${comparison.baseline}`,
     withRange(comparison.throughput.ratio, 2),
     withRange(comparison.p50Ms.difference, 2),
+    withRange(comparison.p90Ms.difference, 2),
     withRange(comparison.p99Ms.difference, 2),
   ].join(' | ');
 }
@@ -165,8 +166,8 @@ export function markdownTables(outcome: BenchOutcome): string {
     '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
     ...outcome.summaries.map((summary) => `| ${candidateRow(summary)} |`),
     '',
-    '| workload | mode | candidate / baseline | throughput ratio (min–max) | added p50 ms | added p99 ms (min–max) |',
-    '| --- | --- | --- | ---: | ---: | ---: |',
+    '| workload | mode | candidate / baseline | throughput ratio (min–max) | added p50 ms | added p90 ms (min–max) | added p99 ms (min–max) |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: |',
     ...outcome.comparisons.map((comparison) => `| ${comparisonRow(comparison)} |`),
   ];
   return lines.join('\n');

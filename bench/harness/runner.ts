@@ -97,6 +97,7 @@ export interface ComparisonSummary {
   readonly throughput: Comparison;
   /** candidate − baseline, in ms. */
   readonly p50Ms: Comparison;
+  readonly p90Ms: Comparison;
   readonly p99Ms: Comparison;
 }
 
@@ -218,6 +219,7 @@ function compare(
     baseline: spec.baseline,
     throughput: compareRounds(pairs((result) => result.opsPerSecond)),
     p50Ms: compareRounds(pairs((result) => result.latencyMs.p50)),
+    p90Ms: compareRounds(pairs((result) => result.latencyMs.p90)),
     p99Ms: compareRounds(pairs((result) => result.latencyMs.p99)),
   };
 }
