@@ -9,7 +9,6 @@ import { createInterface } from 'node:readline';
 import { REPO_ROOT } from './report.js';
 import { isRecord } from './types.js';
 
-const TAPRD = join(REPO_ROOT, 'bin', 'taprd.js');
 const OUTPUT_TAIL_LINES = 40;
 
 /** What a bench wants of taprd. */
@@ -22,6 +21,11 @@ export interface TaprdOptions {
   /** Flags for node itself, e.g. `--cpu-prof` for a profile of the hot path. */
   readonly nodeArgs?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * A built checkout to run taprd from (its `bin/taprd.js`), this repository by default. A bench
+   * uses another one to measure two builds in the same rounds (before/after a change).
+   */
+  readonly root?: string;
   /** How long start-up may take until `/v1.0/healthz/outbound` is 204 (default 20 s). */
   readonly readyTimeoutMs?: number;
 }
@@ -88,9 +92,10 @@ export async function startTaprd(options: TaprdOptions): Promise<TaprdHandle> {
       throw new Error(`bad resource file name ${name}`);
     await writeFile(join(dir, name), yaml);
   }
+  const root = options.root ?? REPO_ROOT;
   const args = [
     ...(options.nodeArgs ?? []),
-    TAPRD,
+    join(root, 'bin', 'taprd.js'),
     '--app-id',
     options.appId,
     '--resources-path',
@@ -114,7 +119,7 @@ export async function startTaprd(options: TaprdOptions): Promise<TaprdHandle> {
   ];
   const started = performance.now();
   const child: ChildProcess = spawn(process.execPath, args, {
-    cwd: REPO_ROOT,
+    cwd: root,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -106,8 +106,9 @@ type SetScriptClient = Redis & {
 };
 
 /**
- * The direct baseline of a get: what `state.redis` sends for one key, a pipeline of HGETALL
- * (binary) and PTTL on one ioredis connection. Params: `redisHost`, `prefix`, `keys`,
+ * The direct baseline of a get: what `state.redis` sends for one key, HGETALL (binary) and PTTL
+ * in one write, here as an ioredis pipeline on one connection (the store sends them as two
+ * commands in the write it batches per event-loop turn). Params: `redisHost`, `prefix`, `keys`,
  * `minBytes`.
  */
 export async function redisGet(params: JsonObject): Promise<Driver> {

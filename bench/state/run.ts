@@ -1,7 +1,8 @@
 // State bench: get and save of a 1 KiB JSON value through taprd (HTTP and gRPC) against a
 // `state.redis` component, versus the same Redis commands sent directly with ioredis.
 //   npm run build && node dist/bench/state/run.js [--smoke] [--rounds N] [--duration S] ...
-// Env: BENCH_REDIS_HOST (default 127.0.0.1:6379).
+// Env: BENCH_REDIS_HOST (default 127.0.0.1:6379); BENCH_COMPARE_ROOT, a built checkout whose
+// taprd joins the rounds as `compare-*` candidates (before/after a change on the same machine).
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -146,41 +147,13 @@ async function setup(
   await seed(taprd, redis, prefix, keys, value);
 
   const direct = { redisHost, prefix, keys };
-  const viaGrpc = { address: taprd.grpcAddress, store: STORE, keys };
   const get: Candidate[] = [
     {
       id: 'direct',
       label: 'direct ioredis (HGETALL+PTTL)',
       driver: { module: DRIVERS, export: 'redisGet', params: { ...direct, minBytes: VALUE_BYTES } },
     },
-    {
-      id: 'taprd-grpc',
-      label: 'taprd gRPC GetState (grpc-js)',
-      driver: { module: DRIVERS, export: 'grpcGet', params: { ...viaGrpc, minBytes: VALUE_BYTES } },
-    },
-    {
-      id: 'taprd-grpc-lean',
-      label: 'taprd gRPC GetState (lean http2 client)',
-      driver: {
-        module: DRIVERS,
-        export: 'grpcGetLean',
-        params: { ...viaGrpc, minBytes: VALUE_BYTES },
-      },
-    },
-    {
-      id: 'taprd-http',
-      label: 'taprd HTTP GET',
-      driver: {
-        module: HTTP_DRIVER,
-        export: 'http',
-        params: {
-          origin: taprd.httpOrigin,
-          requests: keys.map((key) => ({ path: `/v1.0/state/${STORE}/${key}` })),
-          expectStatus: 200,
-          minBodyBytes: VALUE_BYTES,
-        },
-      },
-    },
+    ...taprdCandidates('get', taprd, '', keys, value),
   ];
   const save: Candidate[] = [
     {
@@ -188,40 +161,28 @@ async function setup(
       label: 'direct ioredis (EVALSHA set script)',
       driver: { module: DRIVERS, export: 'redisSave', params: { ...direct, value } },
     },
-    {
-      id: 'taprd-grpc',
-      label: 'taprd gRPC SaveState (grpc-js)',
-      driver: { module: DRIVERS, export: 'grpcSave', params: { ...viaGrpc, value } },
-    },
-    {
-      id: 'taprd-grpc-lean',
-      label: 'taprd gRPC SaveState (lean http2 client)',
-      driver: { module: DRIVERS, export: 'grpcSaveLean', params: { ...viaGrpc, value } },
-    },
-    {
-      id: 'taprd-http',
-      label: 'taprd HTTP POST',
-      driver: {
-        module: HTTP_DRIVER,
-        export: 'http',
-        params: {
-          origin: taprd.httpOrigin,
-          method: 'POST',
-          requests: keys.map((key) => ({
-            path: `/v1.0/state/${STORE}`,
-            body: `[{"key":${JSON.stringify(key)},"value":${value}}]`,
-          })),
-          expectStatus: 204,
-        },
-      },
-    },
-  ];
-  const comparisons = [
-    { candidate: 'taprd-grpc', baseline: 'direct' },
-    { candidate: 'taprd-grpc-lean', baseline: 'direct' },
-    { candidate: 'taprd-http', baseline: 'direct' },
+    ...taprdCandidates('save', taprd, '', keys, value),
   ];
   const processes = [{ name: 'taprd', pid: taprd.pid }];
+  // Another build (BENCH_COMPARE_ROOT, a built checkout) as more candidates in the same rounds,
+  // so before/after numbers of a change share the machine's conditions.
+  const compareRoot = process.env.BENCH_COMPARE_ROOT;
+  let compareNote: string | null = null;
+  if (compareRoot !== undefined && compareRoot !== '') {
+    const other = await startTaprd({
+      appId: 'bench-state',
+      resources: { 'statestore.yaml': componentYaml(redisHost, prefix) },
+      root: compareRoot,
+    });
+    cleanup.add(() => other.stop());
+    get.push(...taprdCandidates('get', other, COMPARE, keys, value));
+    save.push(...taprdCandidates('save', other, COMPARE, keys, value));
+    processes.push({ name: 'taprd-compare', pid: other.pid });
+    compareNote = `${COMPARE}* candidates: taprd built in ${compareRoot}`;
+  }
+  const comparisons = get
+    .filter((candidate) => candidate.id !== 'direct')
+    .map((candidate) => ({ candidate: candidate.id, baseline: 'direct' }));
   if (info.pid !== undefined) processes.push({ name: 'redis', pid: info.pid });
   return {
     name: 'state',
@@ -238,6 +199,7 @@ async function setup(
       valueBytes: Buffer.byteLength(value),
       taprdReadyMs: Math.round(taprd.readyMs),
       taprdRssMiBAtReady: idle === undefined ? null : Math.round(idle.rssBytes / 1024 ** 2),
+      compare: compareNote,
       clients:
         'one ioredis connection with its defaults (direct); one grpc-js channel (gRPC, as the Dapr JS SDK); one node:http2 session with its own framing (gRPC lean, same headers as grpc-js); undici Pool (keep-alive, up to 64 connections) for HTTP',
     },
@@ -246,6 +208,62 @@ async function setup(
       { id: 'save', label: 'save 1 KiB', candidates: save, comparisons },
     ],
   };
+}
+
+/** Id prefix of the candidates served by the BENCH_COMPARE_ROOT build. */
+const COMPARE = 'compare-';
+
+/**
+ * The candidates going through one taprd: gRPC with grpc-js (the Dapr JS SDK's client), gRPC
+ * with the lean node:http2 client (taprd's cost without most of the client's), and HTTP.
+ */
+function taprdCandidates(
+  workload: 'get' | 'save',
+  taprd: TaprdHandle,
+  idPrefix: string,
+  keys: readonly string[],
+  value: string,
+): Candidate[] {
+  const label = idPrefix === '' ? 'taprd' : `${idPrefix}taprd`;
+  const viaGrpc = { address: taprd.grpcAddress, store: STORE, keys: [...keys] };
+  const grpcParams =
+    workload === 'get' ? { ...viaGrpc, minBytes: VALUE_BYTES } : { ...viaGrpc, value };
+  const method = workload === 'get' ? 'GetState' : 'SaveState';
+  const exportName = workload === 'get' ? 'grpcGet' : 'grpcSave';
+  const http =
+    workload === 'get'
+      ? {
+          origin: taprd.httpOrigin,
+          requests: keys.map((key) => ({ path: `/v1.0/state/${STORE}/${key}` })),
+          expectStatus: 200,
+          minBodyBytes: VALUE_BYTES,
+        }
+      : {
+          origin: taprd.httpOrigin,
+          method: 'POST',
+          requests: keys.map((key) => ({
+            path: `/v1.0/state/${STORE}`,
+            body: `[{"key":${JSON.stringify(key)},"value":${value}}]`,
+          })),
+          expectStatus: 204,
+        };
+  return [
+    {
+      id: `${idPrefix}taprd-grpc`,
+      label: `${label} gRPC ${method} (grpc-js)`,
+      driver: { module: DRIVERS, export: exportName, params: grpcParams },
+    },
+    {
+      id: `${idPrefix}taprd-grpc-lean`,
+      label: `${label} gRPC ${method} (lean http2 client)`,
+      driver: { module: DRIVERS, export: `${exportName}Lean`, params: grpcParams },
+    },
+    {
+      id: `${idPrefix}taprd-http`,
+      label: `${label} HTTP ${workload === 'get' ? 'GET' : 'POST'}`,
+      driver: { module: HTTP_DRIVER, export: 'http', params: http },
+    },
+  ];
 }
 
 const argv = process.argv.slice(2);

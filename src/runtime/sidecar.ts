@@ -37,9 +37,9 @@ export interface SidecarDependencies {
   /** A registry to build from; the built-in components when absent. */
   readonly registry?: ComponentRegistry;
   /** `$TAPR_HOME` or `~/.tapr`, home of the default name-resolution registry. */
-  readonly taprHome?: string;
+  readonly taprHome: string;
   /** This host as other sidecars reach it (`DAPR_HOST_IP` or a non-loopback IP) and its name. */
-  readonly host?: ForwardedHost;
+  readonly host: ForwardedHost;
 }
 
 /** Ports the sidecar bound; useful when flags asked for port 0. */
@@ -145,8 +145,8 @@ export class Sidecar {
       httpEndpoints: resources.httpEndpoints,
       registry,
       resiliency,
-      taprHome: this.deps.taprHome ?? '.tapr',
-      host: this.deps.host ?? { address: '127.0.0.1', hostName: '' },
+      taprHome: this.deps.taprHome,
+      host: this.deps.host,
       appChannel: () => this.#appChannel,
       appHealthy: () => this.#appHealth?.isHealthy ?? true,
       resolveSecret: async (storeName, secretName, key) => {

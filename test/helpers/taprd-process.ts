@@ -63,7 +63,9 @@ export async function startTaprd(options: StartTaprdOptions = {}): Promise<Taprd
     ...(options.args ?? []),
   ];
   const child = spawn(process.execPath, [TAPRD, ...args], {
-    env: { ...process.env, ...options.env },
+    // A private Tapr home unless the test shares one: tests never touch the real ~/.tapr
+    // (taprd writes its name-resolution registry there).
+    env: { ...process.env, TAPR_HOME: await tempHome(), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
@@ -127,7 +129,7 @@ export async function runTaprd(
   env: Readonly<Record<string, string>> = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [TAPRD, ...args], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, TAPR_HOME: await tempHome(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -157,6 +159,11 @@ export async function waitFor204(url: string, headers: Record<string, string> = 
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`${url} did not answer 204 within 10s (last: ${last})`);
+}
+
+/** A fresh temporary directory for `TAPR_HOME`. */
+function tempHome(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'tapr-home-'));
 }
 
 /** Makes a temporary resources folder holding the given files. */

@@ -118,15 +118,16 @@ export function registerConcurrencyCases(cases: Cases): void {
       await app.saveJson('gone', '"x"');
       const etag = etagOf(await app.read('gone'), 'gone');
       await app.delete('gone');
-      const save = app.saveJson('gone', '"again"', { etag });
-      const del = app.delete('never', etag);
+      // One call at a time: a second call started early could reject before anyone awaits it.
+      const save = (): Promise<unknown> => app.saveJson('gone', '"again"', { etag });
+      const del = (): Promise<unknown> => app.delete('never', etag);
       if (accepted) {
-        await save;
-        await del;
+        await save();
+        await del();
         assert.equal(textOf((await app.read('gone')).data), '"again"');
       } else {
-        await rejectsWith(save, mismatch('ERR_STATE_SAVE'));
-        await rejectsWith(del, mismatch('ERR_STATE_DELETE'));
+        await rejectsWith(save(), mismatch('ERR_STATE_SAVE'));
+        await rejectsWith(del(), mismatch('ERR_STATE_DELETE'));
         assert.equal(await app.get('gone'), undefined, 'a rejected save creates nothing');
       }
     },

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Code, ConnectError } from '@connectrpc/connect';
 import * as grpc from '@grpc/grpc-js';
@@ -229,6 +230,30 @@ describe('service invocation over gRPC and gRPC proxying between taprd', {
     }
     bidi.end();
     assert.equal((await replies.next()).done, true);
+  });
+
+  it('carries large binary bodies byte-exact through InvokeService and the proxy', async () => {
+    const payload = randomBytes(3 * 1024 * 1024);
+    const response = await daprGrpcClient(caller.ports.grpc, token).invokeService({
+      id: 'echo',
+      message: {
+        method: 'blob',
+        data: { value: payload },
+        contentType: 'application/octet-stream',
+      },
+    });
+    assert.ok(Buffer.from(response.data?.value ?? []).equals(payload));
+    const proxied = await new Promise<Buffer>((resolve, reject) => {
+      proxyClient.makeUnaryRequest(
+        echoPath('Unary'),
+        rawCodec.serialize,
+        rawCodec.deserialize,
+        payload,
+        proxyMetadata(),
+        (error, result) => (error || !result ? reject(error) : resolve(result)),
+      );
+    });
+    assert.ok(proxied.equals(payload));
   });
 
   it('refuses a proxied call without the API token', async () => {
