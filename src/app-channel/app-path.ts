@@ -1,3 +1,4 @@
+import { cleanPath } from '../kernel/go-path.js';
 /**
  * Lexically cleans a method path the way Go's `path.Clean` does (collapses `//`, resolves
  * `.` and `..`, drops a trailing slash), because Dapr's HTTP channel cleans every method
@@ -5,21 +6,8 @@
  */
 export function cleanMethodPath(path: string): string {
   if (path === '') return '';
-  const rooted = path.startsWith('/');
-  const parts: string[] = [];
-  for (const segment of path.split('/')) {
-    if (segment === '' || segment === '.') continue;
-    if (segment === '..') {
-      const last = parts.at(-1);
-      if (last !== undefined && last !== '..') parts.pop();
-      else if (!rooted) parts.push('..');
-      continue;
-    }
-    parts.push(segment);
-  }
-  const joined = parts.join('/');
-  if (rooted) return `/${joined}`;
-  return joined;
+  const cleaned = cleanPath(path);
+  return cleaned === '.' ? '' : cleaned;
 }
 
 /** The request target sent to an HTTP app: `/` + cleaned path, then `?query` when present. */

@@ -1,25 +1,7 @@
+import { cleanPath } from '../../kernel/go-path.js';
 import { GrpcCode } from '../../kernel/index.js';
 import { RemoteCallError } from './errors.js';
 
-/** Go's `path.Clean`: the shortest lexically equivalent path ("" and "." give "."). */
-export function cleanPath(path: string): string {
-  if (path === '') return '.';
-  const rooted = path.startsWith('/');
-  const parts: string[] = [];
-  for (const segment of path.split('/')) {
-    if (segment === '' || segment === '.') continue;
-    if (segment === '..') {
-      const last = parts.at(-1);
-      if (last !== undefined && last !== '..') parts.pop();
-      else if (!rooted) parts.push('..');
-      continue;
-    }
-    parts.push(segment);
-  }
-  const joined = parts.join('/');
-  if (rooted) return `/${joined}`;
-  return joined === '' ? '.' : joined;
-}
 
 /**
  * The method as it reaches the target, normalized the way Dapr does it at the invocation edge

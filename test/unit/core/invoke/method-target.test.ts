@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isRemoteCallError } from '../../../../src/core/invoke/errors.js';
-import { cleanPath, normalizeMethod } from '../../../../src/core/invoke/method.js';
+import { normalizeMethod } from '../../../../src/core/invoke/method.js';
 import { parseTarget } from '../../../../src/core/invoke/target.js';
+import { cleanPath } from '../../../../src/kernel/go-path.js';
 
 describe('normalizeMethod (Dapr NormalizeMethod)', () => {
   it('cleans paths like Go path.Clean and drops leading ../', () => {
