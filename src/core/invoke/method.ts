@@ -2,7 +2,6 @@ import { cleanPath } from '../../kernel/go-path.js';
 import { GrpcCode } from '../../kernel/index.js';
 import { RemoteCallError } from './errors.js';
 
-
 /**
  * The method as it reaches the target, normalized the way Dapr does it at the invocation edge
  * before access control and dispatch: `#`, `?`, NUL and control characters are refused,
