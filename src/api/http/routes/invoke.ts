@@ -2,8 +2,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { noAppIdError } from '../../../core/invoke/errors.js';
 import { responseHeadersForHttp } from '../../../core/invoke/headers.js';
 import type { InvokeService } from '../../../core/invoke/invoke-service.js';
-import { cleanPath } from '../../../kernel/go-path.js';
 import type { HeaderRecord, MutableHeaders } from '../../../core/invoke/types.js';
+import { cleanPath } from '../../../kernel/go-path.js';
 import type { HttpContext, HttpMethod, HttpReply, HttpRoute } from '../route.js';
 
 const ALL_VERBS: readonly HttpMethod[] = [
