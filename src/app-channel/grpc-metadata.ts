@@ -1,37 +1,5 @@
+import { PERMANENT_HTTP_HEADERS } from '../kernel/http-header-names.js';
 import type { HeaderRecord } from './http-headers.js';
-
-// IANA permanent HTTP headers that Dapr renames `dapr-<name>` when an HTTP request becomes
-// gRPC metadata, so they cannot collide with HTTP/2's own (pkg/messaging/v1/util.go).
-const PERMANENT_HTTP_HEADERS = new Set([
-  'accept',
-  'accept-charset',
-  'accept-language',
-  'accept-ranges',
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'cache-control',
-  'content-type',
-  'content-length',
-  'cookie',
-  'date',
-  'expect',
-  'from',
-  'host',
-  'if-match',
-  'if-modified-since',
-  'if-none-match',
-  'if-schedule-tag-match',
-  'if-unmodified-since',
-  'max-forwards',
-  'origin',
-  'pragma',
-  'referer',
-  'via',
-  'warning',
-]);
 
 // Metadata the gRPC transport owns; forwarding a caller's copy would corrupt the call.
 const TRANSPORT_OWNED = new Set([

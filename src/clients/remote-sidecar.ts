@@ -8,11 +8,10 @@ import {
   InternalInvokeRequestSchema,
   type InternalInvokeResponse,
   InternalInvokeResponseSchema,
-  type ListStringValue,
-  ListStringValueSchema,
 } from '../gen/dapr/proto/internals/v1/service_invocation_pb.js';
 import { unaryCall } from './grpc-unary.js';
 import { Http2SessionPool } from './http2-session-pool.js';
+import { fromListMap, toListMap } from './list-string-map.js';
 
 const CALL_LOCAL = '/dapr.proto.internals.v1.ServiceInvocation/CallLocal';
 
@@ -95,31 +94,6 @@ function verbOf(verb: string): HTTPExtension_Verb {
   if (verb === '' || verb === 'NONE') return HTTPExtension_Verb.NONE;
   const value: unknown = (HTTPExtension_Verb as unknown as Record<string, unknown>)[verb];
   return typeof value === 'number' ? value : HTTPExtension_Verb.POST;
-}
-
-function toListMap(
-  headers: Readonly<Record<string, string | readonly string[]>>,
-): Record<string, ListStringValue> {
-  const out: Record<string, ListStringValue> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    out[name] = create(ListStringValueSchema, {
-      values: typeof value === 'string' ? [value] : [...value],
-    });
-  }
-  return out;
-}
-
-function fromListMap(
-  map: Readonly<Record<string, ListStringValue>>,
-): Record<string, string | readonly string[]> {
-  const out: Record<string, string | readonly string[]> = {};
-  for (const [name, list] of Object.entries(map)) {
-    const values = list.values;
-    if (values.length === 0) continue;
-    const key = name.toLowerCase();
-    out[key] = values.length === 1 ? (values[0] as string) : values;
-  }
-  return out;
 }
 
 /**

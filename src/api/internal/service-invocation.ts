@@ -1,4 +1,5 @@
-import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { fromListMap, toListMap } from '../../clients/list-string-map.js';
 import type { InvokeService } from '../../core/invoke/invoke-service.js';
 import type { LocalCall } from '../../core/invoke/types.js';
 import type { AppResponse } from '../../core/ports/app-channel.js';
@@ -6,14 +7,12 @@ import {
   HTTPExtension_Verb,
   type InvokeRequest,
 } from '../../gen/dapr/proto/common/v1/common_pb.js';
-import {
-  type InternalInvokeRequest,
-  type InternalInvokeRequestStream,
-  type InternalInvokeResponseSchema,
-  type InternalInvokeResponseStreamSchema,
-  type ListStringValue,
-  ListStringValueSchema,
-  type ServiceInvocation,
+import type {
+  InternalInvokeRequest,
+  InternalInvokeRequestStream,
+  InternalInvokeResponseSchema,
+  InternalInvokeResponseStreamSchema,
+  ServiceInvocation,
 } from '../../gen/dapr/proto/internals/v1/service_invocation_pb.js';
 import { GrpcCode } from '../../kernel/grpc-code.js';
 import { GrpcError } from '../grpc/server/grpc-error.js';
@@ -169,28 +168,4 @@ function toInternalResponse(response: AppResponse, withBody: boolean): ResponseI
       contentType: response.contentType ?? '',
     },
   };
-}
-
-function toListMap(
-  headers: Readonly<Record<string, string | readonly string[]>>,
-): Record<string, ListStringValue> {
-  const out: Record<string, ListStringValue> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    out[name] = create(ListStringValueSchema, {
-      values: typeof value === 'string' ? [value] : [...value],
-    });
-  }
-  return out;
-}
-
-// Dapr peers send HTTP header names in Go's canonical case; invocation uses lower case.
-function fromListMap(
-  map: Readonly<Record<string, ListStringValue>>,
-): Record<string, string | readonly string[]> {
-  const out: Record<string, string | readonly string[]> = {};
-  for (const [name, list] of Object.entries(map)) {
-    if (list.values.length === 0) continue;
-    out[name.toLowerCase()] = list.values.length === 1 ? (list.values[0] as string) : list.values;
-  }
-  return out;
 }

@@ -9,6 +9,7 @@ import { HTTPExtension_Verb } from '../../../gen/dapr/proto/common/v1/common_pb.
 import type { Dapr } from '../../../gen/dapr/proto/runtime/v1/dapr_pb.js';
 import { ErrorInfoSchema } from '../../../gen/google/rpc/error_details_pb.js';
 import { GrpcCode } from '../../../kernel/grpc-code.js';
+import { PERMANENT_HTTP_HEADERS } from '../../../kernel/http-header-names.js';
 import { GrpcError, toGrpcCode } from '../server/grpc-error.js';
 import type { GrpcServiceImpl, HandlerContext } from '../server/types.js';
 
@@ -20,38 +21,6 @@ const TRANSPORT_KEYS = new Set([
   'grpc-encoding',
   'grpc-accept-encoding',
   'dapr-api-token',
-]);
-
-// IANA permanent HTTP headers, which Dapr prefixes `dapr-` when they become gRPC metadata.
-const PERMANENT_HEADERS = new Set([
-  'accept',
-  'accept-charset',
-  'accept-language',
-  'accept-ranges',
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'cache-control',
-  'content-type',
-  'content-length',
-  'cookie',
-  'date',
-  'expect',
-  'from',
-  'host',
-  'if-match',
-  'if-modified-since',
-  'if-none-match',
-  'if-schedule-tag-match',
-  'if-unmodified-since',
-  'max-forwards',
-  'origin',
-  'pragma',
-  'referer',
-  'via',
-  'warning',
 ]);
 
 /**
@@ -132,7 +101,7 @@ function grpcMetadata(
     let name = rawName.toLowerCase();
     if (name === 'traceparent' || name === 'tracestate' || name === 'grpc-trace-bin') continue;
     if (name === 'destination-app-id' || name.startsWith(':')) continue;
-    if (httpConversion && PERMANENT_HEADERS.has(name)) name = `dapr-${name}`;
+    if (httpConversion && PERMANENT_HTTP_HEADERS.has(name)) name = `dapr-${name}`;
     const text = typeof value === 'string' ? value : value.join(', ');
     out[name] = name.endsWith('-bin') ? new Uint8Array(Buffer.from(text, 'base64')) : text;
   }
