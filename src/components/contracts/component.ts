@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Logger } from '../../kernel/logger.js';
 import type { NameResolver } from './nameresolution.js';
+import type { PubSub } from './pubsub.js';
 import type { SecretStore } from './secretstore.js';
 import type { StateStore } from './state.js';
 
@@ -44,7 +45,7 @@ export interface Component {
  */
 export interface ComponentInstanceMap {
   state: StateStore;
-  pubsub: Component;
+  pubsub: PubSub;
   bindings: Component;
   secretstores: SecretStore;
   configuration: Component;
