@@ -38,6 +38,34 @@ export const MARIADB_SERVER: TestServer = {
   startCommand: 'start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd',
 };
 
+/** The machine's shared RabbitMQ server (guest/guest). */
+export const RABBITMQ_SERVER: TestServer = {
+  name: 'RabbitMQ',
+  host: '127.0.0.1',
+  port: 5672,
+  startCommand: 'rabbitmq-server -detached',
+};
+
+/** The AMQP URL of the RabbitMQ server. */
+export const RABBITMQ_URL = `amqp://guest:guest@${RABBITMQ_SERVER.host}:${RABBITMQ_SERVER.port}`;
+
+/** The machine's shared Mosquitto MQTT broker. */
+export const MQTT_SERVER: TestServer = {
+  name: 'Mosquitto (MQTT)',
+  host: '127.0.0.1',
+  port: 1883,
+  startCommand: 'mosquitto -d -c /etc/mosquitto/mosquitto.conf',
+};
+
+/** The machine's shared NATS server with JetStream. */
+export const NATS_SERVER: TestServer = {
+  name: 'NATS (JetStream)',
+  host: '127.0.0.1',
+  port: 4222,
+  startCommand:
+    'start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log',
+};
+
 /** A go-sql-driver DSN for the MariaDB server, without a database (Dapr adds its schema). */
 export const MARIADB_DSN = `root:@tcp(${MARIADB_SERVER.host}:${MARIADB_SERVER.port})/?allowNativePasswords=true&parseTime=true`;
 
