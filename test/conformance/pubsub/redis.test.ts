@@ -1,0 +1,4 @@
+import { redisBroker } from './brokers/redis.js';
+import { describePubSubConformance } from './suite.js';
+
+describePubSubConformance(redisBroker);
