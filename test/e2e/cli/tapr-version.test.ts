@@ -41,6 +41,39 @@ describe('tapr CLI', () => {
     assert.match(stdout, /version/);
   });
 
+  it('prints help for every command', () => {
+    for (const command of [
+      'init',
+      'uninstall',
+      'run',
+      'list',
+      'stop',
+      'logs',
+      'invoke',
+      'publish',
+      'components',
+      'version',
+    ]) {
+      const { status, stdout } = tapr(command, '--help');
+      assert.equal(status, 0, command);
+      assert.match(stdout, new RegExp(`^Usage: tapr ${command} `), command);
+    }
+    const { stdout } = tapr('--help');
+    for (const command of [
+      'init',
+      'uninstall',
+      'run',
+      'list',
+      'stop',
+      'logs',
+      'invoke',
+      'publish',
+      'components',
+    ]) {
+      assert.match(stdout, new RegExp(`\\n  ${command}\\b`), command);
+    }
+  });
+
   it('answers an unknown command with exit code 1', () => {
     const { status, stderr } = tapr('frobnicate');
     assert.equal(status, 1);

@@ -1,0 +1,90 @@
+import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import type { TextOut } from './cli-context.js';
+import { type Colour, colour } from './status.js';
+
+/** Where one process's output goes: a file (raw), the console (prefixed), or both. */
+export interface LogSinkOptions {
+  readonly file: string | undefined;
+  readonly console:
+    | {
+        readonly out: TextOut;
+        readonly prefix: string;
+        readonly colour: Colour;
+        readonly enabled: boolean;
+      }
+    | undefined;
+}
+
+/** How long `close()` waits for a process's pipes to end before cutting them. */
+const DRAIN_MS = 2000;
+
+/**
+ * Copies a child process's stdout and stderr to its log file byte for byte and to the console
+ * line by line with a prefix (`== APP - orders == `), as Dapr's CLI shows app output.
+ */
+export class LogSink {
+  readonly #options: LogSinkOptions;
+  #file: WriteStream | undefined;
+  readonly #ends: Promise<unknown>[] = [];
+  readonly #streams: Readable[] = [];
+
+  constructor(options: LogSinkOptions) {
+    this.#options = options;
+  }
+
+  /** The log file, if this output has one. */
+  get path(): string | undefined {
+    return this.#options.file;
+  }
+
+  /** Opens the log file (appending, so two runs in one second never clobber each other). */
+  async open(): Promise<void> {
+    if (this.#options.file === undefined) return;
+    await mkdir(dirname(this.#options.file), { recursive: true });
+    const file = createWriteStream(this.#options.file, { flags: 'a' });
+    await once(file, 'open');
+    this.#file = file;
+  }
+
+  /** Starts copying one stream of the process. */
+  attach(stream: Readable | null): void {
+    if (stream === null) return;
+    this.#streams.push(stream);
+    this.#ends.push(once(stream, 'close').catch(() => undefined));
+    const file = this.#file;
+    if (file !== undefined) stream.on('data', (chunk: Buffer) => file.write(chunk));
+    const target = this.#options.console;
+    if (target !== undefined) {
+      const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+      lines.on('line', (line) => {
+        target.out.write(`${colour(`${target.prefix}${line}`, target.colour, target.enabled)}\n`);
+      });
+    }
+    if (file === undefined && target === undefined) stream.resume();
+  }
+
+  /** Writes one line of the CLI's own into the file (start and stop notes). */
+  note(line: string): void {
+    this.#file?.write(`${line}\n`);
+  }
+
+  /** Waits for the pipes to end (bounded), then closes the file. */
+  async close(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, DRAIN_MS);
+    });
+    await Promise.race([Promise.all(this.#ends), bound]);
+    clearTimeout(timer);
+    // A grandchild the app left behind may hold a pipe open; it must not keep the CLI alive.
+    for (const stream of this.#streams) stream.destroy();
+    const file = this.#file;
+    this.#file = undefined;
+    if (file !== undefined) await new Promise<void>((resolve) => file.end(() => resolve()));
+  }
+}
