@@ -1,5 +1,9 @@
 import type { AnyComponentDefinition } from './contracts/component.js';
 import { sqliteNameResolver } from './nameresolution/sqlite.js';
+import { inMemoryPubSub } from './pubsub/in-memory.js';
+import { rabbitmqPubSub } from './pubsub/rabbitmq.js';
+import { redisPubSub } from './pubsub/redis.js';
+import { sqlitePubSub } from './pubsub/sqlite.js';
 import type { ComponentRegistry } from './registry.js';
 import { localEnvSecretStore } from './secretstores/local-env.js';
 import { localFileSecretStore } from './secretstores/local-file.js';
@@ -18,6 +22,9 @@ const BUILTIN_COMPONENTS: readonly AnyComponentDefinition[] = [
   localEnvSecretStore,
   localFileSecretStore,
   sqliteNameResolver,
+  rabbitmqPubSub,
+  redisPubSub,
+  sqlitePubSub,
   inMemoryStateStore,
   mysqlStateStore,
   postgresqlV1StateStore,
@@ -29,4 +36,6 @@ const BUILTIN_COMPONENTS: readonly AnyComponentDefinition[] = [
 /** Registers the built-in component types: the one explicit list, no import side effects. */
 export function registerBuiltinComponents(registry: ComponentRegistry): void {
   for (const definition of BUILTIN_COMPONENTS) registry.register(definition);
+  // Made per registry: its instances share topics through the definition, not module state.
+  registry.register(inMemoryPubSub());
 }

@@ -6,10 +6,13 @@ import {
   isComponentMetadataError,
   type MetadataRecord,
 } from '../components/contracts/component.js';
+import type { PubSub } from '../components/contracts/pubsub.js';
 import type { SecretStore } from '../components/contracts/secretstore.js';
 import type { StateStore } from '../components/contracts/state.js';
 import { type ComponentRegistry, isComponentLookupError } from '../components/registry.js';
 import type { RegisteredComponent } from '../core/metadata/metadata-types.js';
+import type { PubSubEntry } from '../core/pubsub/pubsub-types.js';
+import { readTopicScopes } from '../core/pubsub/topic-scopes.js';
 import { KeyPrefix } from '../core/state/key-prefix.js';
 import { isActorStateStore, stateStoreCapabilities } from '../core/state/state-options.js';
 import type { StateStoreEntry } from '../core/state/state-types.js';
@@ -49,11 +52,19 @@ export interface ComponentBuildContext {
 /** The components of one sidecar, by kind, in the order they were built. */
 export class ComponentGraph {
   readonly #built: BuiltComponent[] = [];
+  readonly #appId: string;
   /** Secret stores by name; read live by the secrets block. */
   readonly secretStores = new Map<string, SecretStore>();
   /** State stores by name, with features, metadata and key prefix; read live by the state block. */
   readonly stateStores = new Map<string, StateStoreEntry>();
+  /** Pub/sub components by name, with features, metadata and topic scopes; read live. */
+  readonly pubsubs = new Map<string, PubSubEntry>();
   #actorStateStore: string | undefined;
+
+  /** `appId` picks each pub/sub component's topic scopes for this app. */
+  constructor(appId = '') {
+    this.#appId = appId;
+  }
 
   /** The state store marked `actorStateStore: "true"`, if any (the first one built). */
   get actorStateStore(): string | undefined {
@@ -75,6 +86,8 @@ export class ComponentGraph {
         keyPrefix: KeyPrefix.fromMetadata(component.metadata),
       });
       if (isActorStateStore(component.metadata)) this.#actorStateStore ??= name;
+    } else if (kind === 'pubsub') {
+      this.pubsubs.set(name, pubsubEntry(component, this.#appId));
     }
   }
 
@@ -125,7 +138,7 @@ export async function buildComponents(
     ...planned.filter((p) => p.definition.kind === 'secretstores'),
     ...planned.filter((p) => p.definition.kind !== 'secretstores'),
   ];
-  const graph = new ComponentGraph();
+  const graph = new ComponentGraph(context.appId);
   for (const { resource, definition } of ordered) {
     try {
       graph.add(await build(resource, definition, graph, context));
@@ -194,6 +207,7 @@ async function build(
         },
       });
       if (definition.kind === 'state') checkStateStore(resource, metadata, graph, context);
+      if (definition.kind === 'pubsub') withConsumerId(metadata, context.appId);
       const created = await createComponent(definition as never, metadata, {
         name: resource.name,
         appId: context.appId,
@@ -240,6 +254,35 @@ function checkStateStore(
       },
     ]);
   }
+}
+
+/**
+ * Dapr fills `consumerID` in for every pub/sub component: the given value trimmed, else the app
+ * id. Other spellings of the key are dropped so the component sees one.
+ */
+function withConsumerId(metadata: Record<string, string>, appId: string): void {
+  let given = '';
+  for (const key of Object.keys(metadata)) {
+    if (key.toLowerCase() !== 'consumerid') continue;
+    if (given === '') given = (metadata[key] ?? '').trim();
+    delete metadata[key];
+  }
+  metadata.consumerID = given === '' ? appId : given;
+}
+
+function pubsubEntry(component: BuiltComponent, appId: string): PubSubEntry {
+  const { resource, metadata } = component;
+  return {
+    name: resource.name,
+    pubsub: component.instance as PubSub,
+    features: component.features,
+    metadata,
+    scopes: readTopicScopes(metadata, appId),
+    // Dapr prefixes topics with the namespace when a raw value used the {namespace} tag.
+    namespaceScoped: resource.metadata.some(
+      (item) => 'value' in item && item.value.includes('{namespace}'),
+    ),
+  };
 }
 
 function describeFailure(resource: ComponentResource, error: unknown): string {

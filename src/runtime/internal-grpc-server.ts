@@ -1,3 +1,9 @@
+import type {
+  Http2Server,
+  IncomingHttpHeaders,
+  ServerHttp2Session,
+  ServerHttp2Stream,
+} from 'node:http2';
 import { GrpcServer } from '../api/grpc/server/grpc-server.js';
 import type { GrpcFallback } from '../api/grpc/server/types.js';
 import { serviceInvocationService } from '../api/internal/service-invocation.js';
@@ -43,5 +49,15 @@ export class InternalGrpcServer {
   /** Stops accepting calls, waiting at most `graceMs` for in-flight ones. */
   close(graceMs: number): Promise<void> {
     return this.#server.close(graceMs);
+  }
+
+  /** Takes over a port opened before this server was loaded (`DeferredGrpcServer`). */
+  adopt(server: Http2Server, sessions: Iterable<ServerHttp2Session>): void {
+    this.#server.adopt(server, sessions);
+  }
+
+  /** Serves one call that reached a deferred port before the hand-over. */
+  handleStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+    this.#server.handleStream(stream, headers);
   }
 }

@@ -1,15 +1,26 @@
 import { createServer, type Server } from 'node:http';
-
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { listenOn } from '../kernel/listen.js';
 
-/** The Prometheus endpoint (`/metrics` on `--metrics-port`), with its own registry instance. */
+/**
+ * The Prometheus endpoint (`/metrics` on `--metrics-port`), with its own registry instance.
+ * The port opens at start-up, but prom-client (about 160 modules with its OpenTelemetry
+ * dependency) loads on the first scrape: a sidecar nobody scrapes never pays for it, and
+ * start-up does not wait for it. Process metrics are read from the process when scraped;
+ * event-loop and GC metrics count from the first scrape.
+ */
 export class MetricsServer {
-  readonly registry = new Registry();
+  #registry: Promise<Registry> | undefined;
   #server: Server | undefined;
 
-  constructor() {
-    collectDefaultMetrics({ register: this.registry });
+  /** The registry, made (and the default metrics started) on first use. */
+  registry(): Promise<Registry> {
+    this.#registry ??= import('prom-client').then(({ Registry, collectDefaultMetrics }) => {
+      const registry = new Registry();
+      collectDefaultMetrics({ register: registry });
+      return registry;
+    });
+    return this.#registry;
   }
 
   /** Listens and resolves with the bound port. */
@@ -20,10 +31,10 @@ export class MetricsServer {
         response.end();
         return;
       }
-      this.registry
-        .metrics()
-        .then((text) => {
-          response.setHeader('content-type', this.registry.contentType);
+      this.registry()
+        .then(async (registry) => {
+          const text = await registry.metrics();
+          response.setHeader('content-type', registry.contentType);
           response.end(text);
         })
         .catch((error: unknown) => {

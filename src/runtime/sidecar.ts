@@ -1,8 +1,7 @@
-import { GrpcApiServer } from '../api/grpc/server.js';
+import type { DeferredGrpcServer } from '../api/grpc/server/deferred-grpc-server.js';
 import { invokeRoutes } from '../api/http/routes/invoke.js';
 import { HttpApiServer } from '../api/http/server.js';
 import type { AppHealthMonitor } from '../app-channel/app-health-monitor.js';
-import { INVOKE_ENVELOPE_BYTES } from '../clients/remote-sidecar.js';
 import { registerBuiltinComponents } from '../components/builtin.js';
 import { ComponentRegistry } from '../components/registry.js';
 import { HealthService } from '../core/health/health-service.js';
@@ -19,14 +18,16 @@ import { buildResiliencyPolicies } from '../resiliency/policies.js';
 import { loadResources } from '../resources/loader.js';
 import { isResourceError } from '../resources/resource-error.js';
 import type { ConfigurationResource, HTTPEndpointResource } from '../resources/types.js';
-import { grpcApiRoutes, httpApiRoutes } from './api-wiring.js';
+import { httpApiRoutes } from './api-wiring.js';
 import { buildComponents, type ComponentGraph } from './component-builder.js';
 import { loadSidecarConfiguration } from './configuration.js';
-import { InternalGrpcServer } from './internal-grpc-server.js';
+import { deferredGrpcApiServer, deferredInternalGrpcServer } from './grpc-ports.js';
 import { Invocation } from './invoke-wiring.js';
 import { MetricsServer } from './metrics-server.js';
 import type { SidecarOptions } from './options.js';
+import { buildPublishService } from './pubsub-wiring.js';
 import { StartupError } from './startup-error.js';
+import { Subscriptions } from './subscription-wiring.js';
 
 export { StartupError } from './startup-error.js';
 
@@ -60,12 +61,13 @@ export class Sidecar {
   readonly #stop = new AbortController();
   #components: ComponentGraph | undefined;
   #http: HttpApiServer | undefined;
-  #grpc: GrpcApiServer | undefined;
-  #internal: InternalGrpcServer | undefined;
+  #grpc: DeferredGrpcServer | undefined;
+  #internal: DeferredGrpcServer | undefined;
   #metrics: MetricsServer | undefined;
   #appChannel: AppChannel | undefined;
   #appHealth: AppHealthMonitor | undefined;
   #invocation: Invocation | undefined;
+  #subscriptions: Subscriptions | undefined;
   #ports: BoundPorts | undefined;
   #shutdown: Promise<void> | undefined;
   readonly health: HealthService;
@@ -160,13 +162,37 @@ export class Sidecar {
       signal: this.#stop.signal,
     });
     const invoke = this.#invocation.service;
+    const publish = buildPublishService({
+      appId: options.appId,
+      namespace: options.namespace,
+      pubsubs: components.pubsubs,
+      resiliency,
+      logger: this.#logger.child({ scope: 'dapr.runtime.pubsub' }),
+    });
+    this.#subscriptions = new Subscriptions({
+      appId: options.appId,
+      namespace: options.namespace,
+      pubsubs: components.pubsubs,
+      declarative: resources.subscriptions,
+      resiliency,
+      logger: this.#logger.child({ scope: 'dapr.runtime.processor.subscription' }),
+    });
     this.health.markOutboundReady();
 
     const requestShutdown = (reason: string): void => {
       for (const listener of this.#shutdownListeners) listener(reason);
     };
     const apiLogging = options.enableApiLogging ?? configuration.logging.apiLogging.enabled;
-    const core = { health: this.health, metadata, secrets, state, invoke, requestShutdown };
+    const core = {
+      health: this.health,
+      metadata,
+      secrets,
+      state,
+      invoke,
+      publish,
+      subscriptions: this.#subscriptions.subscriber,
+      requestShutdown,
+    };
     this.#http = new HttpApiServer({
       routes: httpApiRoutes(core),
       apiToken: options.apiToken,
@@ -175,17 +201,17 @@ export class Sidecar {
       apiLogging,
       fallback: invokeRoutes(invoke).fallback,
     });
-    this.#grpc = new GrpcApiServer({
-      dapr: grpcApiRoutes(core),
+    this.#grpc = deferredGrpcApiServer({
+      core,
       apiToken: options.apiToken,
       maxMessageBytes: options.maxBodySizeBytes,
       logger: this.#logger.child({ scope: 'dapr.runtime.grpc.api' }),
       apiLogging,
       fallback: this.#invocation.grpcFallback,
     });
-    this.#internal = new InternalGrpcServer({
+    this.#internal = deferredInternalGrpcServer({
       invoke,
-      maxMessageBytes: options.maxBodySizeBytes + INVOKE_ENVELOPE_BYTES,
+      maxBodyBytes: options.maxBodySizeBytes,
       fallback: this.#invocation.grpcFallback,
     });
     const http = await this.#listen('HTTP API', () =>
@@ -195,7 +221,7 @@ export class Sidecar {
       this.#grpc!.listen(options.grpcPort, options.listenAddresses),
     );
     const internalGrpc = await this.#listen('internal gRPC', () =>
-      this.#internal!.listen(options.internalGrpcPort, options.internalGrpcListenAddress),
+      this.#internal!.listen(options.internalGrpcPort, [options.internalGrpcListenAddress]),
     );
     let metricsPort: number | undefined;
     if (options.enableMetrics) {
@@ -230,6 +256,8 @@ export class Sidecar {
     this.#stop.abort(new Error(reason));
     const grace = this.options.gracefulShutdownMs;
     await Promise.all([
+      // Subscriptions stop taking messages first; deliveries in flight drain meanwhile.
+      this.#subscriptions?.close(grace),
       this.#http?.close(grace),
       this.#grpc?.close(grace),
       this.#internal?.close(grace),
@@ -269,7 +297,7 @@ export class Sidecar {
       runtimeVersion: this.deps.version,
       enabledFeatures: () => configuration.features.filter((f) => f.enabled).map((f) => f.name),
       components: () => this.#components?.registered() ?? [],
-      subscriptions: () => [],
+      subscriptions: () => this.#subscriptions?.list() ?? [],
       httpEndpoints: () => endpoints.map((e) => e.name),
       appConnection: {
         port: options.appPort ?? 0,
@@ -326,6 +354,7 @@ export class Sidecar {
         this.health.markAppReady();
         this.#logger.info(`App connected on port ${appPort} (${options.appProtocol})`);
         if (options.enableAppHealthCheck) await this.#startAppHealth(channel);
+        else await this.#subscriptions?.startApp(channel);
       })
       .catch((error: unknown) => {
         if (!this.#stop.signal.aborted) {
@@ -348,6 +377,9 @@ export class Sidecar {
       if (healthy) this.#logger.info('App entered healthy status');
       else
         this.#logger.warn('App entered un-healthy status', reason === undefined ? {} : { reason });
+      // Dapr subscribes while the app is healthy and pauses its subscriptions otherwise.
+      if (healthy) void this.#subscriptions?.startApp(channel);
+      else void this.#subscriptions?.stopApp();
     });
     this.#appHealth.start(this.#stop.signal);
   }

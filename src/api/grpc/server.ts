@@ -1,3 +1,9 @@
+import type {
+  Http2Server,
+  IncomingHttpHeaders,
+  ServerHttp2Session,
+  ServerHttp2Stream,
+} from 'node:http2';
 import { Dapr } from '../../gen/dapr/proto/runtime/v1/dapr_pb.js';
 import { GrpcCode } from '../../kernel/grpc-code.js';
 import type { Logger } from '../../kernel/logger.js';
@@ -52,6 +58,16 @@ export class GrpcApiServer {
   /** Stops accepting calls and waits for in-flight ones, at most `graceMs`. */
   close(graceMs: number): Promise<void> {
     return this.#server.close(graceMs);
+  }
+
+  /** Takes over a port opened before this server was loaded (`DeferredGrpcServer`). */
+  adopt(server: Http2Server, sessions: Iterable<ServerHttp2Session>): void {
+    this.#server.adopt(server, sessions);
+  }
+
+  /** Serves one call that reached a deferred port before the hand-over. */
+  handleStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+    this.#server.handleStream(stream, headers);
   }
 
   #logging(): GrpcInterceptor {

@@ -100,6 +100,18 @@ export class GrpcServer {
   }
 
   /**
+   * Serves an http2 server that is already listening, and the sessions it already accepted: a
+   * port opened before this server was loaded hands itself over (`DeferredGrpcServer`).
+   */
+  adopt(server: Http2Server, sessions: Iterable<ServerHttp2Session> = []): void {
+    if (this.#closing !== undefined) throw new Error('GrpcServer: adopt() after close()');
+    server.on('stream', (stream, headers) => this.handleStream(stream, headers));
+    server.on('session', (session) => this.#track(session));
+    for (const session of sessions) this.#track(session);
+    this.#servers.push(server);
+  }
+
+  /**
    * Stops accepting connections and sends GOAWAY; in-flight calls may finish within `graceMs`,
    * then the rest are aborted (UNAVAILABLE to their handlers) and their connections destroyed.
    */

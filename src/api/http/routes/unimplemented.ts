@@ -17,15 +17,6 @@ const CONFIGURATION_VERSIONS = ['v1.0', 'v1.0-alpha1'];
  * issue replaces its entry here with real routes.
  */
 const PENDING: readonly PendingApi[] = [
-  {
-    api: 'publish',
-    methods: WRITE,
-    paths: [
-      '/v1.0/publish/:pubsub/*',
-      '/v1.0-alpha1/publish/bulk/:pubsub/*',
-      '/v1.0/publish/bulk/:pubsub/*',
-    ],
-  },
   { api: 'bindings', methods: WRITE, paths: ['/v1.0/bindings/:name'] },
   {
     api: 'actors',

@@ -1,0 +1,232 @@
+import { randomBytes } from 'node:crypto';
+import type { MetadataRecord } from '../../components/contracts/component.js';
+import { PubSubFeature } from '../../components/contracts/pubsub.js';
+import type { Logger } from '../../kernel/logger.js';
+import { errorText, type TaprError } from '../../kernel/tapr-error.js';
+import type { PolicyRunner } from '../../resiliency/policy-runner.js';
+import { type BulkEntry, type BulkOutcome, publishBulk } from './bulk-publish.js';
+import { buildCloudEvent, CloudEventError } from './cloudevent.js';
+import { CLOUDEVENT_CONTENT_TYPE } from './content-type.js';
+import { messageTtl } from './publish-metadata.js';
+import { cloudEventCreationFailed, publishFailed, publishForbidden } from './pubsub-errors.js';
+import { brokerTopic, type PubSubEntry } from './pubsub-types.js';
+import { isPublishAllowed } from './topic-scopes.js';
+
+/** Which API a request came through; Dapr's two APIs differ in a few details. */
+export type PublishCaller = 'http' | 'grpc';
+
+/** What a target needs from the service. */
+export interface PublishContext {
+  readonly appId: string;
+  readonly namespace: string;
+  readonly caller: PublishCaller;
+  /** The component's outbound policy; undefined when none applies. */
+  readonly runner: PolicyRunner | undefined;
+  readonly logger: Logger;
+  readonly now: () => Date;
+}
+
+/** The trace context a publish carries into its CloudEvent. */
+export interface PublishTrace {
+  /** W3C `traceparent`; a fresh one is made when the caller sent none. */
+  readonly traceParent?: string | undefined;
+  readonly traceState?: string | undefined;
+}
+
+/** One event to publish, as the API received it. */
+export interface PublishPayload extends PublishTrace {
+  readonly data: Uint8Array;
+  /** The request's content type; empty when none was sent. */
+  readonly contentType: string;
+}
+
+/** One bulk entry as the API decoded it; `event` holds the payload bytes. */
+export interface BulkEntryInput {
+  readonly entryId: string;
+  readonly event: Uint8Array;
+  readonly contentType: string;
+  /**
+   * The entry's own metadata; absent when the request gave none. As in Dapr, only an entry with
+   * metadata of its own inherits the request's metadata (its keys win).
+   */
+  readonly metadata?: MetadataRecord | undefined;
+}
+
+/** A W3C traceparent with random ids, for a publish that came without one (not sampled). */
+function freshTraceParent(): string {
+  const bytes = randomBytes(24).toString('hex');
+  return `00-${bytes.slice(0, 32)}-${bytes.slice(32, 48)}-00`;
+}
+
+/**
+ * One validated publish request: the component, topic, request metadata and whether the payload
+ * goes out raw. Made by `PublishService.open`.
+ */
+export class PublishTarget {
+  readonly entry: PubSubEntry;
+  readonly topic: string;
+  readonly metadata: MetadataRecord;
+  /** `metadata.rawPayload`: the payload is published as it is, with no CloudEvent. */
+  readonly rawPayload: boolean;
+  readonly #context: PublishContext;
+
+  constructor(
+    entry: PubSubEntry,
+    topic: string,
+    metadata: MetadataRecord,
+    rawPayload: boolean,
+    context: PublishContext,
+  ) {
+    this.entry = entry;
+    this.topic = topic;
+    this.metadata = metadata;
+    this.rawPayload = rawPayload;
+    this.#context = context;
+  }
+
+  /** The component's name. */
+  get pubsubName(): string {
+    return this.entry.name;
+  }
+
+  /** The publishing app's id (the CloudEvent `source`, and named in errors). */
+  get appId(): string {
+    return this.#context.appId;
+  }
+
+  /**
+   * Publishes one event: wraps it in a CloudEvent unless raw, checks the topic scopes, then calls
+   * the component under the outbound resiliency policy. Throws Dapr's errors.
+   */
+  async publish(payload: PublishPayload, signal: AbortSignal): Promise<void> {
+    const traceParent = payload.traceParent || freshTraceParent();
+    const traceState = payload.traceState ?? '';
+    let data = payload.data;
+    let contentType: string | undefined = payload.contentType || undefined;
+    let metadata = this.metadata;
+    if (!this.rawPayload) {
+      data = this.#envelope(payload.data, payload.contentType, this.metadata, {
+        traceParent,
+        traceState,
+      });
+      contentType = CLOUDEVENT_CONTENT_TYPE;
+    } else if (this.#context.caller === 'grpc') {
+      // Dapr's gRPC API hands the trace context to the component as metadata for raw payloads.
+      metadata = { ...metadata, traceid: traceParent, tracestate: traceState };
+    }
+    this.#checkScopes();
+    const ttl = this.#ttlSeconds(metadata);
+    const request = {
+      topic: brokerTopic(this.entry, this.#context.namespace, this.topic),
+      data,
+      metadata,
+      ...(contentType === undefined ? {} : { contentType }),
+      ...(ttl === undefined ? {} : { ttlSeconds: ttl }),
+    };
+    const { pubsub } = this.entry;
+    try {
+      const runner = this.#context.runner;
+      if (runner === undefined) await pubsub.publish(request, signal);
+      else await runner.run((attemptSignal) => pubsub.publish(request, attemptSignal), { signal });
+    } catch (error) {
+      throw publishFailed(this.pubsubName, this.topic, errorText(error));
+    }
+  }
+
+  /**
+   * Publishes a batch; entries are checked and wrapped first (the first bad entry fails the whole
+   * request), then published natively or one by one. Resolves with the entries that failed and,
+   * when any did, the error Dapr answers with.
+   */
+  async bulkPublish(
+    entries: readonly BulkEntryInput[],
+    trace: PublishTrace,
+    signal: AbortSignal,
+  ): Promise<BulkOutcome> {
+    const prepared: BulkEntry[] = entries.map((input) => {
+      const metadata = input.metadata === undefined ? {} : { ...this.metadata, ...input.metadata };
+      if (this.rawPayload) {
+        return {
+          entryId: input.entryId,
+          data: input.event,
+          contentType: input.contentType,
+          metadata,
+          ttlSeconds: this.#ttlSeconds(metadata),
+        };
+      }
+      const data = this.#envelope(input.event, input.contentType, metadata, {
+        // Dapr gives every entry its own child span; without tracing, each its own id.
+        traceParent: trace.traceParent || freshTraceParent(),
+        traceState: trace.traceState ?? '',
+      });
+      return {
+        entryId: input.entryId,
+        data,
+        contentType: CLOUDEVENT_CONTENT_TYPE,
+        metadata,
+        ttlSeconds: this.#ttlSeconds(metadata),
+      };
+    });
+    this.#checkScopes();
+    const outcome = await publishBulk(
+      this.entry,
+      brokerTopic(this.entry, this.#context.namespace, this.topic),
+      prepared,
+      this.metadata,
+      this.#context.runner,
+      signal,
+    );
+    if (outcome.error === undefined) return { failedEntries: outcome.failedEntries };
+    const error: TaprError = publishFailed(this.pubsubName, this.topic, outcome.error);
+    return { failedEntries: outcome.failedEntries, error };
+  }
+
+  #envelope(
+    data: Uint8Array,
+    contentType: string,
+    metadata: MetadataRecord,
+    trace: { traceParent: string; traceState: string },
+  ): Uint8Array {
+    const now = this.#context.now();
+    const ttl = messageTtl(metadata);
+    try {
+      return buildCloudEvent({
+        data,
+        contentType,
+        topic: this.topic,
+        pubsubName: this.pubsubName,
+        source: this.#context.appId,
+        traceParent: trace.traceParent,
+        traceState: trace.traceState,
+        metadata,
+        // Tapr always writes `expiration`, also for brokers with a TTL of their own, so the
+        // subscribe side drops an expired event whatever the broker did with it.
+        expiresAt: ttl?.ok ? new Date(now.getTime() + ttl.ms) : undefined,
+        now,
+      });
+    } catch (error) {
+      if (error instanceof CloudEventError) {
+        throw cloudEventCreationFailed(this.pubsubName, this.#context.appId, error.message);
+      }
+      throw error;
+    }
+  }
+
+  #checkScopes(): void {
+    if (!isPublishAllowed(this.entry.scopes, this.topic)) {
+      throw publishForbidden(this.pubsubName, this.topic, this.#context.appId);
+    }
+  }
+
+  /**
+   * The TTL handed to a component declaring MESSAGE_TTL. A malformed TTL fails the publish there,
+   * as Dapr's brokers reject it; other components ignore it, as Dapr's runtime does.
+   */
+  #ttlSeconds(metadata: MetadataRecord): number | undefined {
+    if (!this.entry.features.includes(PubSubFeature.MESSAGE_TTL)) return undefined;
+    const ttl = messageTtl(metadata);
+    if (ttl === undefined) return undefined;
+    if (!ttl.ok) throw publishFailed(this.pubsubName, this.topic, ttl.error);
+    return ttl.ms / 1000;
+  }
+}
