@@ -8,7 +8,7 @@ import { Inbox, pubsubResources, startSubscriber, uniqueTopic } from './subscrib
 // The publish side as a subscriber sees it: the envelope each kind of publish produces, through
 // a real taprd with pubsub.in-memory delivering to an HTTP app.
 
-describe('published events as delivered', { timeout: 60_000 }, () => {
+describe('published events as delivered', { timeout: 240_000 }, () => {
   it('carries Dapr’s envelope for HTTP, gRPC and bulk publishes', async () => {
     const topic = uniqueTopic('roundtrip');
     const app = await TestHttpApp.start();

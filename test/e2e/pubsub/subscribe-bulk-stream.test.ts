@@ -67,7 +67,7 @@ const answer = (id: string, status: Status): StreamRequest => ({
   },
 });
 
-describe('bulk subscribe over HTTP', { timeout: 60_000 }, () => {
+describe('bulk subscribe over HTTP', { timeout: 240_000 }, () => {
   it('posts Dapr’s bulk envelope and maps per-entry statuses back', async () => {
     const topic = uniqueTopic('bulk');
     const app = await TestHttpApp.start();
@@ -119,7 +119,7 @@ describe('bulk subscribe over HTTP', { timeout: 60_000 }, () => {
   });
 });
 
-describe('streaming subscriptions (SubscribeTopicEventsAlpha1)', { timeout: 60_000 }, () => {
+describe('streaming subscriptions (SubscribeTopicEventsAlpha1)', { timeout: 240_000 }, () => {
   it('streams events to a plain gRPC client and redelivers what it asks to retry', async () => {
     const topic = uniqueTopic('stream');
     const taprd = await startTaprd({ args: ['--resources-path', await pubsubResources()] });

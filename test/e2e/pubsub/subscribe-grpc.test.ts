@@ -30,7 +30,7 @@ class Calls<T> {
   }
 }
 
-describe('subscribing from a gRPC app', { timeout: 60_000 }, () => {
+describe('subscribing from a gRPC app', { timeout: 240_000 }, () => {
   it('lists subscriptions, delivers OnTopicEvent with Dapr’s fields and honours statuses', async () => {
     const topic = uniqueTopic('grpc');
     const events = new Calls<{ request: TopicEventRequest; headers: Headers }>();

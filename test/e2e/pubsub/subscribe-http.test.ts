@@ -24,7 +24,7 @@ async function appWith(subscriptions: unknown[]): Promise<TestHttpApp> {
   return app;
 }
 
-describe('subscribing over HTTP', { timeout: 60_000 }, () => {
+describe('subscribing over HTTP', { timeout: 240_000 }, () => {
   it('delivers to programmatic subscriptions with the CloudEvent, headers and CEL routes', async () => {
     const topic = uniqueTopic('orders');
     const app = await appWith([
@@ -328,7 +328,7 @@ spec:
   });
 });
 
-describe('subscriptions and app health', { timeout: 60_000 }, () => {
+describe('subscriptions and app health', { timeout: 240_000 }, () => {
   it('pauses subscriptions while the app is unhealthy and resumes them after', async () => {
     const topic = uniqueTopic('health');
     const app = await appWith([{ pubsubname: 'pubsub', topic, route: '/health-events' }]);
