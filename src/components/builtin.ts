@@ -1,6 +1,8 @@
 import type { AnyComponentDefinition } from './contracts/component.js';
 import { sqliteNameResolver } from './nameresolution/sqlite.js';
 import { inMemoryPubSub } from './pubsub/in-memory.js';
+import { jetstreamPubSub } from './pubsub/jetstream.js';
+import { mqtt3PubSub } from './pubsub/mqtt3.js';
 import { rabbitmqPubSub } from './pubsub/rabbitmq.js';
 import { redisPubSub } from './pubsub/redis.js';
 import { sqlitePubSub } from './pubsub/sqlite.js';
@@ -22,6 +24,8 @@ const BUILTIN_COMPONENTS: readonly AnyComponentDefinition[] = [
   localEnvSecretStore,
   localFileSecretStore,
   sqliteNameResolver,
+  jetstreamPubSub,
+  mqtt3PubSub,
   rabbitmqPubSub,
   redisPubSub,
   sqlitePubSub,

@@ -1,0 +1,4 @@
+import { jetstreamBroker } from './brokers/jetstream.js';
+import { describePubSubConformance } from './suite.js';
+
+describePubSubConformance(jetstreamBroker);
