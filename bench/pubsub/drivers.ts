@@ -1,0 +1,202 @@
+// Drivers of the pub/sub bench, loaded by the load generator by name. Each `op()` publishes one
+// 1 KiB message stamped with its key, a sequence number and the time, and resolves only once the
+// subscriber reported its delivery: a closed loop then measures delivered messages per second,
+// and an open loop cannot leave a backlog behind. The publish goes through taprd (HTTP or gRPC
+// publish API) or straight to the broker with its own client (the baselines).
+import { create, toBinary } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
+import type { Channel, ChannelModel } from 'amqplib';
+import { Pool } from 'undici';
+import { PublishEventRequestSchema } from '../../src/gen/dapr/proto/runtime/v1/pubsub_pb.js';
+import { numberParam, stringParam } from '../harness/params.js';
+import { connectRedis, parseRedisHost } from '../harness/redis-driver.js';
+import type { Driver, JsonObject } from '../harness/types.js';
+import { RABBIT_EXCHANGE_OPTIONS, RABBIT_SOCKET_OPTIONS } from './direct-consumers.js';
+import { encodeMessage, monotonicMs } from './message.js';
+import { DeliveryWaiter } from './notify-channel.js';
+
+const PUBLISH_EVENT = '/dapr.proto.runtime.v1.Dapr/PublishEvent';
+const GRPC_DEADLINE_MS = 10_000;
+
+/** Sends one message; resolves when the publisher's API or broker accepted it. */
+type Publish = (payload: string) => Promise<void>;
+
+/**
+ * A driver around `publish`: each op takes the next sequence number, waits for the delivery
+ * report it registered before publishing, and gives up the wait if the publish failed.
+ */
+async function deliveredDriver(
+  params: JsonObject,
+  publish: Publish,
+  release: () => Promise<void>,
+): Promise<Driver> {
+  const key = stringParam(params, 'key');
+  let waiter: DeliveryWaiter;
+  try {
+    waiter = await DeliveryWaiter.connect(numberParam(params, 'notifyPort'), key);
+  } catch (error) {
+    await release();
+    throw error;
+  }
+  let seq = 0;
+  return {
+    async op() {
+      seq += 1;
+      const mine = seq;
+      const delivered = waiter.expect(mine);
+      // Settled before it is awaited when the channel fails during a slow publish.
+      delivered.catch(() => {});
+      try {
+        await publish(encodeMessage(key, mine, monotonicMs()));
+      } catch (error) {
+        waiter.forget(mine);
+        throw error;
+      }
+      await delivered;
+    },
+    async close() {
+      waiter.close();
+      await release();
+    },
+  };
+}
+
+function localOrigin(params: JsonObject): string {
+  const origin = stringParam(params, 'origin');
+  if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(origin)) {
+    throw new Error(`the bench only targets http://127.0.0.1:<port>, got ${origin}`);
+  }
+  return origin;
+}
+
+/**
+ * `POST /v1.0/publish/{pubsub}/{topic}` on taprd with an undici Pool (keep-alive), expecting
+ * 204. Params: `key`, `notifyPort`, `origin`, `pubsub`, `topic`.
+ */
+export async function viaTaprdHttp(params: JsonObject): Promise<Driver> {
+  const origin = localOrigin(params);
+  const path = `/v1.0/publish/${stringParam(params, 'pubsub')}/${stringParam(params, 'topic')}`;
+  const pool = new Pool(origin, { connections: 64, pipelining: 1, keepAliveTimeout: 60_000 });
+  const headers = { 'content-type': 'application/json' };
+  return deliveredDriver(
+    params,
+    async (payload) => {
+      const response = await pool.request({ origin, path, method: 'POST', headers, body: payload });
+      const text = await response.body.text();
+      if (response.statusCode !== 204) {
+        throw new Error(`publish: HTTP ${response.statusCode}: ${text.slice(0, 300)}`);
+      }
+    },
+    () => pool.close(),
+  );
+}
+
+/**
+ * `Dapr/PublishEvent` on taprd with one grpc-js channel (the Dapr JS SDK's client), the request
+ * encoded per message with protobuf-es. Params: `key`, `notifyPort`, `address`, `pubsub`, `topic`.
+ */
+export async function viaTaprdGrpc(params: JsonObject): Promise<Driver> {
+  const address = stringParam(params, 'address');
+  if (!/^127\.0\.0\.1:\d+$/.test(address)) {
+    throw new Error(`the bench only targets 127.0.0.1:<port>, got ${address}`);
+  }
+  const pubsubName = stringParam(params, 'pubsub');
+  const topic = stringParam(params, 'topic');
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  await new Promise<void>((resolve, reject) => {
+    client.waitForReady(Date.now() + 5000, (error) => (error ? reject(error) : resolve()));
+  });
+  const encoder = new TextEncoder();
+  const serialize = (bytes: Buffer): Buffer => bytes;
+  const deserialize = (bytes: Buffer): Buffer => bytes;
+  return deliveredDriver(
+    params,
+    (payload) => {
+      const request = create(PublishEventRequestSchema, {
+        pubsubName,
+        topic,
+        data: encoder.encode(payload),
+        dataContentType: 'application/json',
+      });
+      const bytes = Buffer.from(toBinary(PublishEventRequestSchema, request));
+      return new Promise<void>((resolve, reject) => {
+        client.makeUnaryRequest(
+          PUBLISH_EVENT,
+          serialize,
+          deserialize,
+          bytes,
+          new grpc.Metadata(),
+          { deadline: Date.now() + GRPC_DEADLINE_MS },
+          (error) => (error === null ? resolve() : reject(error)),
+        );
+      });
+    },
+    async () => client.close(),
+  );
+}
+
+/**
+ * The Redis baseline's publisher: `XADD <topic> * data <message>` on one ioredis connection, the
+ * entry layout `pubsub.redis` writes. Params: `key`, `notifyPort`, `redisHost`, `topic`.
+ */
+export async function directRedis(params: JsonObject): Promise<Driver> {
+  const topic = stringParam(params, 'topic');
+  const client = await connectRedis(parseRedisHost(stringParam(params, 'redisHost')));
+  return deliveredDriver(
+    params,
+    async (payload) => {
+      await client.call('XADD', topic, '*', 'data', payload);
+    },
+    async () => {
+      await client.quit().catch(() => client.disconnect());
+    },
+  );
+}
+
+/** Resolves when the channel's write buffer drained (or the channel closed). */
+function drained(channel: Channel): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      channel.off('drain', done);
+      channel.off('close', done);
+      resolve();
+    };
+    channel.on('drain', done);
+    channel.on('close', done);
+  });
+}
+
+/**
+ * The RabbitMQ baseline's publisher: amqplib `publish` to the topic's fanout exchange on one
+ * channel without confirms, waiting for `drain` when the channel pushes back (what
+ * `pubsub.rabbitmq` does by default). Params: `key`, `notifyPort`, `url`, `exchange`.
+ */
+export async function directRabbitmq(params: JsonObject): Promise<Driver> {
+  const exchange = stringParam(params, 'exchange');
+  const url = stringParam(params, 'url');
+  if (!/^amqp:\/\/([^@/]*@)?127\.0\.0\.1(:\d+)?(\/.*)?$/.test(url)) {
+    throw new Error('the bench only uses RabbitMQ on 127.0.0.1');
+  }
+  const amqp = await import('amqplib');
+  const connection: ChannelModel = await amqp.connect(url, RABBIT_SOCKET_OPTIONS);
+  connection.on('error', () => {});
+  const channel = await connection.createChannel();
+  channel.on('error', () => {});
+  await channel.assertExchange(exchange, 'fanout', RABBIT_EXCHANGE_OPTIONS);
+  let draining: Promise<void> | undefined;
+  return deliveredDriver(
+    params,
+    async (payload) => {
+      if (!channel.publish(exchange, '', Buffer.from(payload))) {
+        draining ??= drained(channel).finally(() => {
+          draining = undefined;
+        });
+        await draining;
+      }
+    },
+    async () => {
+      await channel.close().catch(() => undefined);
+      await connection.close().catch(() => undefined);
+    },
+  );
+}

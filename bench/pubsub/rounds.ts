@@ -1,0 +1,306 @@
+// The pub/sub bench's rounds. They follow the harness runner (bench/harness/runner.ts): a warm-up
+// per candidate, then rounds in which the candidates take turns, the first one rotating, with
+// the processes under test sampled around every run. What differs is where latency is measured:
+// the subscriber process times each delivery against the publish time in the message, so every
+// run is bracketed by begin/end marks to the subscriber, and the summaries and comparisons read
+// that delivery latency. The generator's own figure (publish call to delivery report, from the
+// scheduled start in open loop) is kept next to it as the round trip.
+import { loadavg } from 'node:os';
+import type { BenchOptions } from '../harness/cli-options.js';
+import { LoadGenerator } from '../harness/load-client.js';
+import { clockTicksPerSecond, type ProcSample, sampleProcess } from '../harness/proc-stats.js';
+import {
+  type BenchPlan,
+  type Candidate,
+  type CandidateSummary,
+  type ComparisonSummary,
+  modeName,
+  type ProcessUsage,
+  type RunRecord,
+  type Workload,
+} from '../harness/runner.js';
+import { compareRounds, type Spread, spread } from '../harness/stats.js';
+import type { LoadMode } from '../harness/types.js';
+import type { DeliveryStats } from './delivery-recorder.js';
+import type { SettleResult } from './subscriber-app.js';
+
+/** After each run, the subscriber must see no delivery for this long before the next one. */
+const SETTLE_QUIET_MS = 300;
+/** The longest wait for an overloaded run's leftovers to drain. */
+const SETTLE_MAX_MS = 60_000;
+
+/** A workload of the pub/sub bench: one broker, measured closed loop and at these rates. */
+export interface PubsubWorkload extends Workload {
+  readonly openRates: readonly number[];
+}
+
+/** The plan of the pub/sub bench. */
+export interface PubsubPlan extends Omit<BenchPlan, 'workloads'> {
+  readonly workloads: readonly PubsubWorkload[];
+}
+
+/** Marks runs at the subscriber, collects what it saw, and waits for leftovers to drain. */
+export interface DeliveryProbe {
+  begin(key: string): Promise<void>;
+  end(): Promise<DeliveryStats>;
+  settle(quietMs: number, maxMs: number): Promise<SettleResult>;
+}
+
+/** A run, with the subscriber's account of it and what it left behind. */
+export interface PubsubRunRecord extends RunRecord {
+  readonly delivery: DeliveryStats;
+  /** The wait after the run until deliveries stopped (messages the run left queued). */
+  readonly settle: SettleResult;
+}
+
+/** A candidate's rounds; `p50Ms`..`maxMs` are delivery latency measured at the subscriber. */
+export interface PubsubCandidateSummary extends CandidateSummary {
+  readonly deliveredPerSecond: Spread;
+  /** The generator's latency: publish call (scheduled, in open loop) to delivery report. */
+  readonly roundTripP50Ms: Spread;
+  readonly roundTripP99Ms: Spread;
+  readonly duplicates: number;
+  readonly strays: number;
+}
+
+/** Every run, the summaries, and the comparisons (delivery latency, generator throughput). */
+export interface PubsubOutcome {
+  readonly runs: readonly PubsubRunRecord[];
+  readonly summaries: readonly PubsubCandidateSummary[];
+  readonly comparisons: readonly ComparisonSummary[];
+}
+
+/** The modes of a plan: closed loop for every workload, then each open-loop rate in turn. */
+export function pubsubModes(plan: PubsubPlan, options: BenchOptions): LoadMode[] {
+  const rates = [...new Set(plan.workloads.flatMap((workload) => workload.openRates))].sort(
+    (a, b) => b - a,
+  );
+  return [
+    { kind: 'closed', concurrency: options.concurrency },
+    ...rates.map((ratePerSecond): LoadMode => ({ kind: 'open', ratePerSecond })),
+  ];
+}
+
+function measures(workload: PubsubWorkload, mode: LoadMode): boolean {
+  return mode.kind === 'closed' || workload.openRates.includes(mode.ratePerSecond);
+}
+
+/** A bound on the plan's wall time for the watchdog: runs, warm-ups and drains, twice over. */
+export function pubsubDurationMs(plan: PubsubPlan, options: BenchOptions, drainMs: number): number {
+  let total = 0;
+  for (const mode of pubsubModes(plan, options)) {
+    for (const workload of plan.workloads) {
+      if (!measures(workload, mode)) continue;
+      const runs = options.rounds + 1;
+      total +=
+        workload.candidates.length *
+        (options.warmupMs + options.rounds * options.durationMs + runs * (drainMs + 1000));
+    }
+  }
+  return 2 * total + 120_000;
+}
+
+function usage(before: ProcSample | undefined, after: ProcSample | undefined, ops: number) {
+  const cpuMicros = before && after ? after.cpuMicros - before.cpuMicros : Number.NaN;
+  const record: ProcessUsage = {
+    cpuMicros,
+    cpuMicrosPerOp: ops > 0 ? cpuMicros / ops : Number.NaN,
+    rssBytes: after?.rssBytes ?? Number.NaN,
+    peakRssBytes: after?.peakRssBytes ?? Number.NaN,
+  };
+  return record;
+}
+
+function runsOf(
+  runs: readonly PubsubRunRecord[],
+  workload: string,
+  mode: LoadMode,
+): PubsubRunRecord[] {
+  return runs.filter((run) => run.workload === workload && modeName(run.mode) === modeName(mode));
+}
+
+function summarize(
+  workload: PubsubWorkload,
+  mode: LoadMode,
+  candidate: Candidate,
+  runs: readonly PubsubRunRecord[],
+): PubsubCandidateSummary {
+  const mine = runsOf(runs, workload.id, mode).filter((run) => run.candidate === candidate.id);
+  const metric = (pick: (run: PubsubRunRecord) => number): Spread => spread(mine.map(pick));
+  const names = new Set(mine.flatMap((run) => Object.keys(run.processes)));
+  const processes: CandidateSummary['processes'] = Object.fromEntries(
+    [...names].map((name) => [
+      name,
+      {
+        cpuMicrosPerOp: metric((run) => run.processes[name]?.cpuMicrosPerOp ?? Number.NaN),
+        rssBytes: metric((run) => run.processes[name]?.rssBytes ?? Number.NaN),
+      },
+    ]),
+  );
+  const total = (pick: (run: PubsubRunRecord) => number): number =>
+    mine.reduce((sum, run) => sum + pick(run), 0);
+  return {
+    workload: workload.id,
+    mode,
+    candidate: candidate.id,
+    label: candidate.label,
+    opsPerSecond: metric((run) => run.result.opsPerSecond),
+    deliveredPerSecond: metric((run) => (run.delivery.delivered / run.result.elapsedMs) * 1000),
+    p50Ms: metric((run) => run.delivery.latencyMs.p50),
+    p90Ms: metric((run) => run.delivery.latencyMs.p90),
+    p99Ms: metric((run) => run.delivery.latencyMs.p99),
+    p999Ms: metric((run) => run.delivery.latencyMs.p999),
+    maxMs: metric((run) => run.delivery.latencyMs.max),
+    roundTripP50Ms: metric((run) => run.result.latencyMs.p50),
+    roundTripP99Ms: metric((run) => run.result.latencyMs.p99),
+    errors: total((run) => run.result.errors),
+    dropped: total((run) => run.result.dropped),
+    duplicates: total((run) => run.delivery.duplicates),
+    strays: total((run) => run.delivery.strays),
+    firstError: mine.find((run) => run.result.firstError !== null)?.result.firstError ?? null,
+    sendLagP99Ms: metric((run) => run.result.sendLagMs?.p99 ?? Number.NaN),
+    generatorCpuMicrosPerOp: metric((run) =>
+      run.result.ok > 0 ? run.result.generatorCpuMicros / run.result.ok : Number.NaN,
+    ),
+    processes,
+  };
+}
+
+function compare(
+  workload: PubsubWorkload,
+  mode: LoadMode,
+  candidate: string,
+  baseline: string,
+  runs: readonly PubsubRunRecord[],
+): ComparisonSummary {
+  const inMode = runsOf(runs, workload.id, mode);
+  const pairs = (pick: (run: PubsubRunRecord) => number) =>
+    inMode
+      .filter((run) => run.candidate === candidate)
+      .flatMap((run) => {
+        const base = inMode.find(
+          (other) => other.candidate === baseline && other.round === run.round,
+        );
+        return base === undefined
+          ? []
+          : [{ round: run.round, candidate: pick(run), baseline: pick(base) }];
+      });
+  return {
+    workload: workload.id,
+    mode,
+    candidate,
+    baseline,
+    throughput: compareRounds(pairs((run) => run.result.opsPerSecond)),
+    p50Ms: compareRounds(pairs((run) => run.delivery.latencyMs.p50)),
+    p90Ms: compareRounds(pairs((run) => run.delivery.latencyMs.p90)),
+    p99Ms: compareRounds(pairs((run) => run.delivery.latencyMs.p99)),
+  };
+}
+
+function ms(value: number): string {
+  return Number.isFinite(value) ? value.toFixed(2) : '–';
+}
+
+function logLine(mode: LoadMode, run: PubsubRunRecord): string {
+  const { result, delivery, settle } = run;
+  const extra = [
+    result.errors > 0 ? ` errors ${result.errors} (${result.firstError})` : '',
+    delivery.duplicates > 0 ? ` duplicates ${delivery.duplicates}` : '',
+    delivery.strays > 0 ? ` strays ${delivery.strays}` : '',
+    settle.deliveries > 0
+      ? ` left ${settle.deliveries} behind (${Math.round(settle.waitedMs)} ms to drain${settle.timedOut ? ', still arriving' : ''})`
+      : '',
+  ].join('');
+  return (
+    `${modeName(mode).padEnd(16)} ${run.workload} round ${run.round} ${run.candidate.padEnd(12)} ` +
+    `${Math.round(result.opsPerSecond)} msg/s delivery p50 ${ms(delivery.latencyMs.p50)} ` +
+    `p99 ${ms(delivery.latencyMs.p99)} ms, round trip p99 ${ms(result.latencyMs.p99)} ms${extra}`
+  );
+}
+
+/**
+ * Runs every workload in each of its modes: warm-ups (each must deliver at least once), then
+ * `options.rounds` rounds with the candidates taking turns, each run bracketed at the
+ * subscriber so its delivery latencies are its own. After every run the subscriber waits until
+ * deliveries stop, so a run that overloaded taprd does not hand its backlog to the next one.
+ */
+export async function runPubsubRounds(
+  plan: PubsubPlan,
+  options: BenchOptions,
+  drainMs: number,
+  probe: DeliveryProbe,
+  log: (line: string) => void = (line) => console.log(line),
+): Promise<PubsubOutcome> {
+  const ticks = clockTicksPerSecond();
+  const generator = LoadGenerator.start(pubsubDurationMs(plan, options, drainMs));
+  const runs: PubsubRunRecord[] = [];
+  const summaries: PubsubCandidateSummary[] = [];
+  const comparisons: ComparisonSummary[] = [];
+  const maxOpsFor = (durationMs: number): number => Math.max(1000, Math.ceil(durationMs * 200));
+  const runOnce = (workload: Workload, candidate: Candidate, mode: LoadMode, ms: number) =>
+    generator.run({
+      driverId: `${workload.id}/${candidate.id}`,
+      driver: candidate.driver,
+      mode,
+      durationMs: ms,
+      maxOps: maxOpsFor(ms),
+      drainMs,
+    });
+  try {
+    for (const mode of pubsubModes(plan, options)) {
+      for (const workload of plan.workloads) {
+        if (!measures(workload, mode)) continue;
+        for (const candidate of workload.candidates) {
+          if (options.warmupMs <= 0) continue;
+          const warm = await runOnce(workload, candidate, mode, options.warmupMs);
+          await probe.settle(SETTLE_QUIET_MS, SETTLE_MAX_MS);
+          if (warm.ok === 0) {
+            throw new Error(
+              `${workload.id}/${candidate.id}: nothing was delivered in the warm-up (${warm.errors} errors; first: ${warm.firstError})`,
+            );
+          }
+        }
+        const count = workload.candidates.length;
+        for (let round = 1; round <= options.rounds; round += 1) {
+          for (let turn = 0; turn < count; turn += 1) {
+            const candidate = workload.candidates[(turn + round - 1) % count];
+            if (candidate === undefined) continue;
+            const loadAverage1m = loadavg()[0] ?? Number.NaN;
+            await probe.begin(`${workload.id}/${candidate.id}`);
+            const before = plan.processes.map((proc) => sampleProcess(proc.pid, ticks));
+            const result = await runOnce(workload, candidate, mode, options.durationMs);
+            const after = plan.processes.map((proc) => sampleProcess(proc.pid, ticks));
+            const delivery = await probe.end();
+            const settle = await probe.settle(SETTLE_QUIET_MS, SETTLE_MAX_MS);
+            const processes = Object.fromEntries(
+              plan.processes.map((proc, index) => [
+                proc.name,
+                usage(before[index], after[index], result.ok),
+              ]),
+            );
+            const run: PubsubRunRecord = {
+              workload: workload.id,
+              mode,
+              candidate: candidate.id,
+              round,
+              loadAverage1m,
+              result,
+              processes,
+              delivery,
+              settle,
+            };
+            runs.push(run);
+            log(logLine(mode, run));
+          }
+        }
+        for (const candidate of workload.candidates)
+          summaries.push(summarize(workload, mode, candidate, runs));
+        for (const spec of workload.comparisons)
+          comparisons.push(compare(workload, mode, spec.candidate, spec.baseline, runs));
+      }
+    }
+  } finally {
+    await generator.close();
+  }
+  return { runs, summaries, comparisons };
+}
