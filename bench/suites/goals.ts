@@ -1,0 +1,182 @@
+// The goals the benchmarks are held to, and how each is read from a suite's JSON report: a row
+// per goal and comparison, with the median and the min–max over rounds, and pass or miss.
+import type { BenchReport } from '../harness/report.js';
+import type { CandidateSummary, ComparisonSummary } from '../harness/runner.js';
+import type { Spread } from '../harness/stats.js';
+import { isRecord } from '../harness/types.js';
+
+/** A goal on a suite's results. */
+export type Goal =
+  /** Closed loop: candidate ops/s ÷ baseline ops/s of every comparison, at least `min`. */
+  | {
+      readonly kind: 'throughput';
+      readonly text: string;
+      readonly min: number;
+    }
+  /** Open loop at `ratePerSecond`: candidate minus baseline latency below `maxMs`. */
+  | {
+      readonly kind: 'added-latency';
+      readonly text: string;
+      readonly percentile: 'p90' | 'p99';
+      readonly maxMs: number;
+      readonly ratePerSecond: number;
+    }
+  /** A start-up figure of the sidecar suite (current build), below `max`. */
+  | {
+      readonly kind: 'startup';
+      readonly text: string;
+      readonly metric: 'idleRssMiB' | 'readyMs';
+      readonly max: number;
+      readonly unit: string;
+    };
+
+/** One line of the standing table. */
+export interface StandingRow {
+  readonly goal: string;
+  /** What was compared: `workload: candidate / baseline`, or the measured figure. */
+  readonly subject: string;
+  readonly target: string;
+  readonly measured: string;
+  readonly standing: 'pass' | 'miss' | 'n/a';
+}
+
+/** A number from a JSON report, where NaN was written as null. */
+export function finite(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : Number.NaN;
+}
+
+/** `median (min–max) unit`, or just the median for one round; `–` when nothing was measured. */
+export function formatSpread(value: Spread, digits: number, unit = ''): string {
+  const median = finite(value.median);
+  if (Number.isNaN(median)) return '–';
+  const suffix = unit === '' ? '' : ` ${unit}`;
+  const min = finite(value.min);
+  const max = finite(value.max);
+  if (value.n <= 1 || Number.isNaN(min) || Number.isNaN(max)) {
+    return `${median.toFixed(digits)}${suffix}`;
+  }
+  return `${median.toFixed(digits)} (${min.toFixed(digits)}–${max.toFixed(digits)})${suffix}`;
+}
+
+function verdict(ok: boolean | undefined): StandingRow['standing'] {
+  if (ok === undefined) return 'n/a';
+  return ok ? 'pass' : 'miss';
+}
+
+function subjectOf(comparison: ComparisonSummary): string {
+  return `${comparison.workload}: ${comparison.candidate} / ${comparison.baseline}`;
+}
+
+function summaryOf(
+  report: BenchReport,
+  comparison: ComparisonSummary,
+): CandidateSummary | undefined {
+  return report.summaries.find(
+    (summary) =>
+      summary.workload === comparison.workload &&
+      summary.candidate === comparison.candidate &&
+      summary.mode.kind === comparison.mode.kind &&
+      JSON.stringify(summary.mode) === JSON.stringify(comparison.mode),
+  );
+}
+
+function throughputRows(report: BenchReport, goal: Goal & { kind: 'throughput' }): StandingRow[] {
+  return report.comparisons
+    .filter((comparison) => comparison.mode.kind === 'closed')
+    .map((comparison) => {
+      const ratio = comparison.throughput.ratio;
+      const median = finite(ratio.median);
+      const concurrency = comparison.mode.kind === 'closed' ? comparison.mode.concurrency : 0;
+      return {
+        goal: goal.text,
+        subject: `${subjectOf(comparison)} (c=${concurrency})`,
+        target: `≥ ${goal.min.toFixed(2)}`,
+        measured: formatSpread(ratio, 2),
+        standing: verdict(Number.isNaN(median) ? undefined : median >= goal.min),
+      };
+    });
+}
+
+function latencyRows(report: BenchReport, goal: Goal & { kind: 'added-latency' }): StandingRow[] {
+  const open = report.comparisons.filter((comparison) => comparison.mode.kind === 'open');
+  const atRate = open.filter(
+    (comparison) =>
+      comparison.mode.kind === 'open' && comparison.mode.ratePerSecond === goal.ratePerSecond,
+  );
+  const target = `< ${goal.maxMs} ms at ${goal.ratePerSecond}/s`;
+  if (atRate.length === 0) {
+    const rates = [
+      ...new Set(open.map((c) => (c.mode.kind === 'open' ? c.mode.ratePerSecond : 0))),
+    ];
+    return [
+      {
+        goal: goal.text,
+        subject: 'all comparisons',
+        target,
+        measured: rates.length === 0 ? 'no open-loop run' : `ran at ${rates.join(', ')}/s only`,
+        standing: 'n/a',
+      },
+    ];
+  }
+  return atRate.map((comparison) => {
+    const difference = (goal.percentile === 'p90' ? comparison.p90Ms : comparison.p99Ms).difference;
+    const median = finite(difference.median);
+    const achieved = finite(summaryOf(report, comparison)?.opsPerSecond.median);
+    // A candidate that could not carry the rate misses the goal whatever its latencies say:
+    // they measure its backlog (and the baseline's, when it ran right after).
+    const behind = !Number.isNaN(achieved) && achieved < 0.95 * goal.ratePerSecond;
+    const short = behind ? `; only ${Math.round(achieved)}/s achieved` : '';
+    return {
+      goal: goal.text,
+      subject: subjectOf(comparison),
+      target,
+      measured: `${formatSpread(difference, 2, 'ms')}${short}`,
+      standing: verdict(Number.isNaN(median) ? undefined : median < goal.maxMs && !behind),
+    };
+  });
+}
+
+/** The start-up summaries the sidecar suite writes into its notes (`notes.startup.summaries`). */
+export function startupSummaries(report: BenchReport): Record<string, unknown>[] {
+  const startup = report.notes.startup;
+  if (!isRecord(startup) || !Array.isArray(startup.summaries)) return [];
+  const summaries: unknown[] = startup.summaries;
+  return summaries.filter(isRecord);
+}
+
+function asSpread(value: unknown): Spread | undefined {
+  if (!isRecord(value)) return undefined;
+  return {
+    median: finite(value.median),
+    min: finite(value.min),
+    max: finite(value.max),
+    n: typeof value.n === 'number' ? value.n : 0,
+  };
+}
+
+function startupRows(report: BenchReport, goal: Goal & { kind: 'startup' }): StandingRow[] {
+  const current = startupSummaries(report).find((summary) => summary.build === 'current');
+  const value = asSpread(current?.[goal.metric]);
+  const median = finite(value?.median);
+  return [
+    {
+      goal: goal.text,
+      subject: goal.metric === 'idleRssMiB' ? 'idle RSS, default components' : 'spawn to ready',
+      target: `< ${goal.max} ${goal.unit}`,
+      measured: value === undefined ? '–' : formatSpread(value, 0, goal.unit),
+      standing: verdict(Number.isNaN(median) ? undefined : median < goal.max),
+    },
+  ];
+}
+
+/** The standing rows of one goal against one report. */
+export function evaluateGoal(report: BenchReport, goal: Goal): StandingRow[] {
+  switch (goal.kind) {
+    case 'throughput':
+      return throughputRows(report, goal);
+    case 'added-latency':
+      return latencyRows(report, goal);
+    case 'startup':
+      return startupRows(report, goal);
+  }
+}
