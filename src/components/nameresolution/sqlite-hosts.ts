@@ -1,5 +1,13 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { delay } from '../../kernel/abort.js';
+import {
+  parseSqliteConnectionString,
+  type SqliteConnectionString,
+  sqliteJournalMode,
+} from '../common/sqlite-connection-string.js';
+import { openSqliteDatabase, retryWhileBusy } from '../common/sqlite-database.js';
+
+// `sqlite.ts` takes the busy retry from here, with the rest of its SQLite helpers.
+export { retryWhileBusy };
 
 /** The metadata-table key holding the migration level; Dapr's resolver uses this one. */
 export const MIGRATION_KEY = 'nr-migrations';
@@ -7,13 +15,6 @@ export const MIGRATION_KEY = 'nr-migrations';
 export const CLEANUP_KEY = 'nr-last-cleanup';
 /** Dapr's resolver has one migration: the hosts table. */
 const MIGRATION_LEVEL = 1;
-
-/**
- * The longest SQLite's own busy handler may block the event loop at once. Longer lock waits
- * are retried asynchronously within the query's timeout, so another process holding the lock
- * never freezes this one.
- */
-const BUSY_SLICE_MS = 25;
 
 /** A row of the hosts table as the resolver reads it. */
 export interface HostRow {
@@ -35,102 +36,23 @@ export interface HostStatements {
   readonly deleteDead: Stmt<[seconds: number]>;
 }
 
+/** Where the hosts database lives, decoded from its connection string. */
+export type HostsTarget = SqliteConnectionString;
+
 /**
- * Where the database lives, from a connection string read as Dapr reads it: a plain path or a
- * `file:` URI (better-sqlite3 takes file names, so the URI is decoded here), `:memory:`.
+ * Resolves a connection string as Dapr's SQLite components read it
+ * (`parseSqliteConnectionString`); a read-only database, or one naming no file, is refused,
+ * since every sidecar writes its own row and renews it.
  */
-export interface HostsTarget {
-  readonly filename: string;
-  readonly inMemory: boolean;
-  /** SQLite's `mode=rw`: open an existing file only. */
-  readonly fileMustExist: boolean;
-  /** `_pragma` values from the connection string, run in order after opening. */
-  readonly pragmas: readonly string[];
-}
-
-/** Pragmas Dapr refuses in the connection string because metadata fields own them. */
-const FORBIDDEN_PRAGMAS = ['busy_timeout', 'journal_mode', 'foreign_keys'];
-/** `name`, `name(value)` or `name=value`, with no statement separator. */
-const PRAGMA = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?\s*(\([^;()]*\)|=[^;()]+)?$/;
-
-/** Resolves a connection string; throws on options a registering resolver cannot honour. */
 export function resolveHostsTarget(connectionString: string): HostsTarget {
-  const uri = /^file:/i.test(connectionString) ? connectionString.slice(5) : connectionString;
-  const queryAt = uri.indexOf('?');
-  let path = queryAt > 0 ? uri.slice(0, queryAt) : uri;
-  const query = new URLSearchParams(queryAt > 0 ? uri.slice(queryAt + 1) : '');
-  if (path.startsWith('//')) {
-    const slash = path.indexOf('/', 2);
-    const authority = path.slice(2, slash < 0 ? undefined : slash);
-    if (authority !== '' && authority.toLowerCase() !== 'localhost') {
-      throw new Error(`invalid uri authority: ${authority}`);
-    }
-    path = slash < 0 ? '' : path.slice(slash);
-  }
-  // Only `%HH` escapes are decoded, as SQLite reads a URI path (a `+` stays a plus).
-  path = path.replace(/(%[0-9A-Fa-f]{2})+/g, (run) => {
-    try {
-      return decodeURIComponent(run);
-    } catch {
-      return run;
-    }
-  });
-  const mode = query.get('mode');
-  // Every sidecar writes its own row and renews it, so a read-only file cannot work.
-  if (mode === 'ro' || query.get('immutable') === '1') {
+  const target = parseSqliteConnectionString(connectionString);
+  if (target.readOnly) {
     throw new Error(
       'the name resolution database cannot be read-only: each sidecar registers in it',
     );
   }
-  const pragmas = query.getAll('_pragma').map((pragma) => pragma.trim());
-  for (const pragma of pragmas) {
-    const forbidden = FORBIDDEN_PRAGMAS.find((name) => pragma.toLowerCase().startsWith(name));
-    if (forbidden !== undefined) {
-      throw new Error(`found forbidden option '_pragma=${forbidden}' in the connection string`);
-    }
-    if (!PRAGMA.test(pragma)) {
-      throw new Error(`invalid option '_pragma=${pragma}' in the connection string`);
-    }
-  }
-  const inMemory = path === ':memory:' || mode === 'memory';
-  return {
-    filename: inMemory ? ':memory:' : path,
-    inMemory,
-    fileMustExist: mode === 'rw',
-    pragmas,
-  };
-}
-
-/** True for SQLite's "database is locked" family (`SQLITE_BUSY`, `SQLITE_BUSY_SNAPSHOT`, ...). */
-function isBusyError(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return false;
-  const { code } = error;
-  return (
-    typeof code === 'string' &&
-    (code.startsWith('SQLITE_BUSY') || code === 'SQLITE_LOCKED_SHAREDCACHE')
-  );
-}
-
-/**
- * Runs one synchronous statement, retrying while another connection holds the lock until
- * `budgetMs` has passed. The work must have no effect when it throws a busy error.
- */
-export async function retryWhileBusy<T>(
-  work: () => T,
-  budgetMs: number,
-  signal?: AbortSignal,
-): Promise<T> {
-  const deadline = Date.now() + Math.max(0, budgetMs);
-  for (let attempt = 0; ; attempt++) {
-    signal?.throwIfAborted();
-    try {
-      return work();
-    } catch (error) {
-      if (!isBusyError(error) || Date.now() >= deadline) throw error;
-    }
-    const backoff = Math.min(2 ** attempt, 20) * (0.5 + Math.random());
-    await delay(Math.max(1, Math.min(backoff, deadline - Date.now())), signal);
-  }
+  if (target.path === '') throw new Error('the connection string names no database file');
+  return target;
 }
 
 /** What opening the hosts database needs. */
@@ -150,21 +72,16 @@ export async function openHostsDatabase(
   options: OpenHostsOptions,
 ): Promise<BetterSqlite3.Database> {
   const { target } = options;
-  const db = new Database(target.filename, { fileMustExist: target.fileMustExist });
-  try {
-    for (const pragma of target.pragmas) db.pragma(pragma);
-    db.pragma(`busy_timeout = ${Math.max(0, Math.min(options.busyTimeoutMs, BUSY_SLICE_MS))}`);
-    const journal = target.inMemory ? 'MEMORY' : options.disableWAL ? 'DELETE' : 'WAL';
-    // Switching the journal needs a moment with no other writer, so it waits like a write;
-    // start-up may wait longer than one query (Dapr gives its migrations a minute).
-    const budget = Math.max(options.timeoutMs, 10_000);
-    await retryWhileBusy(() => db.pragma(`journal_mode = ${journal}`), budget, options.signal);
-    await retryWhileBusy(() => migrate(db, options), budget, options.signal);
-    return db;
-  } catch (error) {
-    db.close();
-    throw error;
-  }
+  // Start-up may wait longer than one query (Dapr gives its migrations a minute).
+  const budget = Math.max(options.timeoutMs, 10_000);
+  return openSqliteDatabase(Database, {
+    file: target,
+    busyTimeoutMs: options.busyTimeoutMs,
+    journalMode: sqliteJournalMode(target, options.disableWAL),
+    timeoutMs: budget,
+    signal: options.signal,
+    setUp: (db) => retryWhileBusy(() => migrate(db, options), budget, options.signal),
+  });
 }
 
 /**

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../kernel/logger.js';
 import { errorText } from '../../kernel/tapr-error.js';
+import { closeRedisClient, openRedisClient } from '../common/redis-client.js';
+import { blockingOptions } from '../common/redis-connection.js';
 import { defineComponent, type MetadataRecord } from '../contracts/component.js';
 import {
   type BulkPublishEntry,
@@ -15,12 +17,7 @@ import {
   type SubscribeRequest,
 } from '../contracts/pubsub.js';
 import { type RedisPubSubOptions, redisPubSubMetadata } from './redis.metadata.js';
-import {
-  blockingOptions,
-  clientOptions,
-  formatAddress,
-  resolveAddresses,
-} from './redis-connection.js';
+import { RedisPublishBatcher } from './redis-publish-batcher.js';
 import { entryFields } from './redis-stream-entry.js';
 import { ensureGroup, RedisStreamSubscription } from './redis-subscription.js';
 import { WorkerSlots } from './redis-worker-slots.js';
@@ -43,22 +40,12 @@ export const redisPubSub = defineComponent({
   features: [PubSubFeature.BULK_PUBLISH],
   metadataSchema: redisPubSubMetadata,
   async create(options, context) {
-    const { Redis: RedisClient } = await import('ioredis');
-    const addresses = resolveAddresses(options.redisHost, options.redisPort);
-    const where = addresses.map(formatAddress).join(',');
-    const client = new RedisClient(clientOptions(options, addresses));
-    const errors = new ConnectionErrorLog(context.logger, where);
-    client.on('error', (error: unknown) => errors.report(error));
-    client.on('ready', () => errors.reset());
-    try {
-      await abortable(client.connect(), context.signal);
-      await abortable(client.ping(), context.signal);
-    } catch (error) {
-      client.disconnect();
-      throw new Error(`redis streams: error connecting to redis at ${where}: ${errorText(error)}`, {
-        cause: error,
-      });
-    }
+    const { client } = await openRedisClient(options, {
+      label: 'redis streams',
+      logger: context.logger,
+      signal: context.signal,
+      probe: (connected) => connected.ping(),
+    });
     if (options.maxLenApprox > 0 && options.streamTTL > 0) {
       context.logger.warn(
         'redis streams: maxLenApprox and streamTTL cannot be used together; only maxLenApprox trims the streams',
@@ -68,29 +55,6 @@ export const redisPubSub = defineComponent({
     return new RedisPubSub(client, options, group, context.logger);
   },
 });
-
-/** Logs connection errors once per distinct message, so a dead server does not flood the log. */
-class ConnectionErrorLog {
-  readonly #logger: Logger;
-  readonly #where: string;
-  #last = '';
-
-  constructor(logger: Logger, where: string) {
-    this.#logger = logger;
-    this.#where = where;
-  }
-
-  report(error: unknown): void {
-    const text = errorText(error);
-    if (text === this.#last) return;
-    this.#last = text;
-    this.#logger.warn('redis connection error', { address: this.#where, error: text });
-  }
-
-  reset(): void {
-    this.#last = '';
-  }
-}
 
 /**
  * The component instance. ioredis cannot cancel a sent command, so publishing checks its signal
@@ -102,6 +66,7 @@ class RedisPubSub implements BulkPublisher {
   readonly #group: string;
   readonly #logger: Logger;
   readonly #slots: WorkerSlots;
+  readonly #batcher: RedisPublishBatcher;
   readonly #subscriptions = new Set<RedisStreamSubscription>();
   #closed = false;
 
@@ -111,11 +76,14 @@ class RedisPubSub implements BulkPublisher {
     this.#group = group;
     this.#logger = logger;
     this.#slots = new WorkerSlots(options.concurrency);
+    this.#batcher = new RedisPublishBatcher(client);
   }
 
   async publish(request: PublishRequest, signal: AbortSignal): Promise<void> {
     this.#checkOpen();
     signal.throwIfAborted();
+    // The publishes of one event-loop turn leave in one socket write.
+    this.#batcher.hold();
     try {
       await this.#client.call(
         'XADD',
@@ -227,25 +195,10 @@ class RedisPubSub implements BulkPublisher {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.allSettled([...this.#subscriptions].map((subscription) => subscription.close()));
-    try {
-      await this.#client.quit();
-    } catch {
-      this.#client.disconnect();
-    }
+    await closeRedisClient(this.#client);
   }
 
   #checkOpen(): void {
     if (this.#closed) throw new Error('redis streams: component is closed');
   }
-}
-
-/** Rejects when `signal` aborts first; the driver cannot cancel, so a late outcome is dropped. */
-function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  work.catch(() => {});
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }

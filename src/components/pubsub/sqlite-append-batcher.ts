@@ -1,4 +1,4 @@
-import { retryWhileBusy } from './sqlite-database.js';
+import { retryWhileBusy } from '../common/sqlite-database.js';
 import type { PublishDurability } from './sqlite-durability.js';
 import type { AppendRow, SqliteLog } from './sqlite-log.js';
 

@@ -1,6 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { delay } from '../../kernel/abort.js';
 import type { Logger } from '../../kernel/logger.js';
+import { sqliteJournalMode } from '../common/sqlite-connection-string.js';
+import { openSqliteDatabase, retryWhileBusy } from '../common/sqlite-database.js';
 import {
   metadataTableSql,
   type PubSubTables,
@@ -11,45 +12,10 @@ import {
 import type { SqlitePubSubTarget } from './sqlite-target.js';
 
 /**
- * The longest SQLite's own busy handler may block the event loop at once. Longer lock waits
- * are retried asynchronously within the caller's budget, so a writer in another process never
- * freezes this one (its subscriptions, timers and HTTP server) for the whole busy timeout.
+ * The longest SQLite's own busy handler may block the event loop at once in pub/sub, whatever
+ * `busyTimeout` says; longer lock waits are retried asynchronously within the caller's budget.
  */
 const BUSY_SLICE_MS = 10;
-
-/** True for SQLite's "database is locked" family (`SQLITE_BUSY`, `SQLITE_BUSY_SNAPSHOT`, ...). */
-export function isBusyError(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return false;
-  const { code } = error;
-  return (
-    typeof code === 'string' &&
-    (code.startsWith('SQLITE_BUSY') || code === 'SQLITE_LOCKED_SHAREDCACHE')
-  );
-}
-
-/**
- * Runs one synchronous unit of work, retrying while another connection holds the lock until
- * `budgetMs` has passed. The work must have no effect when it throws a busy error (a single
- * statement, or a transaction that rolled back), so retrying is safe.
- */
-export async function retryWhileBusy<T>(
-  work: () => T,
-  budgetMs: number,
-  signal?: AbortSignal,
-): Promise<T> {
-  const deadline = Date.now() + Math.max(0, budgetMs);
-  for (let attempt = 0; ; attempt++) {
-    signal?.throwIfAborted();
-    try {
-      return work();
-    } catch (error) {
-      if (!isBusyError(error) || Date.now() >= deadline) throw error;
-    }
-    // Jittered so two processes that collided do not collide again in lockstep.
-    const backoff = Math.min(2 ** attempt, 20) * (0.5 + Math.random());
-    await delay(Math.max(1, Math.min(backoff, deadline - Date.now())), signal);
-  }
-}
 
 /** What opening the database needs. */
 export interface OpenPubSubOptions {
@@ -68,28 +34,18 @@ export async function openPubSubDatabase(
   options: OpenPubSubOptions,
 ): Promise<BetterSqlite3.Database> {
   const { target, logger } = options;
-  const db = new Database(target.filename, { fileMustExist: target.fileMustExist });
-  try {
-    for (const pragma of target.pragmas) db.pragma(pragma);
-    db.pragma(`busy_timeout = ${BUSY_SLICE_MS}`);
-    if (!target.inMemory) {
-      // WAL lets readers (every idle subscriber's poll) run while a publisher writes.
-      const journal = options.disableWAL ? 'DELETE' : 'WAL';
-      const mode = await retryWhileBusy(
-        () => db.pragma(`journal_mode = ${journal}`, { simple: true }),
-        options.timeoutMs,
-        options.signal,
-      );
-      if (String(mode).toUpperCase() !== journal) {
-        logger.warn('sqlite kept a different journal mode', { requested: journal, mode });
-      }
-    }
-    await retryWhileBusy(() => migrate(db, options), options.timeoutMs, options.signal);
-    return db;
-  } catch (error) {
-    db.close();
-    throw error;
-  }
+  return openSqliteDatabase(Database, {
+    file: target,
+    busyTimeoutMs: BUSY_SLICE_MS,
+    // WAL lets readers (every idle subscriber's poll) run while a publisher writes.
+    journalMode: sqliteJournalMode(target, options.disableWAL),
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    onJournalKept: (requested, mode) => {
+      logger.warn('sqlite kept a different journal mode', { requested, mode });
+    },
+    setUp: (db) => retryWhileBusy(() => migrate(db, options), options.timeoutMs, options.signal),
+  });
 }
 
 /**

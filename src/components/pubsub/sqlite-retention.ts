@@ -2,7 +2,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Logger } from '../../kernel/logger.js';
 import { errorText } from '../../kernel/tapr-error.js';
-import { retryWhileBusy } from './sqlite-database.js';
+import { retryWhileBusy } from '../common/sqlite-database.js';
 import { CLEANUP_KEY, type PubSubTables } from './sqlite-schema.js';
 
 /** Rows deleted per statement, so no single statement holds the write lock for long. */

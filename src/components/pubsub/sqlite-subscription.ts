@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../kernel/logger.js';
 import { errorText } from '../../kernel/tapr-error.js';
+import { retryWhileBusy } from '../common/sqlite-database.js';
 import type { PubSubHandler, PubSubMessage, PubSubSubscription } from '../contracts/pubsub.js';
-import { retryWhileBusy } from './sqlite-database.js';
 import type { ClaimedMessage, LeaseKey, SqliteLog } from './sqlite-log.js';
 
 /** The poll interval while messages flow (or the idle ceiling, when that is lower). */

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Logger } from '../../kernel/logger.js';
 import { errorText } from '../../kernel/tapr-error.js';
+import { retryWhileBusy } from '../common/sqlite-database.js';
 import { defineComponent, type MetadataRecord } from '../contracts/component.js';
 import {
   type BulkPublishEntry,
@@ -17,7 +18,7 @@ import {
 } from '../contracts/pubsub.js';
 import { type SqlitePubSubOptions, sqlitePubSubMetadata } from './sqlite.metadata.js';
 import { AppendBatcher } from './sqlite-append-batcher.js';
-import { openPubSubDatabase, retryWhileBusy } from './sqlite-database.js';
+import { openPubSubDatabase } from './sqlite-database.js';
 import { type PublishDurability, publishDurability } from './sqlite-durability.js';
 import { type AppendRow, SqliteLog } from './sqlite-log.js';
 import { RetentionCleaner } from './sqlite-retention.js';

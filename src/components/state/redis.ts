@@ -1,6 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
-import type { Logger } from '../../kernel/logger.js';
 import { errorText } from '../../kernel/tapr-error.js';
+import { closeRedisClient, openRedisClient } from '../common/redis-client.js';
 import { defineComponent, type MetadataRecord } from '../contracts/component.js';
 import {
   type BulkGetItem,
@@ -15,7 +15,6 @@ import {
 } from '../contracts/state.js';
 import type { RedisOptions } from './redis.metadata.js';
 import { redisMetadata } from './redis.metadata.js';
-import { clientOptions, formatAddress, resolveAddresses } from './redis-connection.js';
 import { DELETE_SCRIPT, ETAG_MISMATCH, MULTI_SCRIPT, SET_SCRIPT } from './redis-lua.js';
 
 /** The scripts registered with `defineCommand`, as methods returning `R`. */
@@ -58,56 +57,27 @@ export const redisStateStore = defineComponent({
   features: [StateFeature.ETAG, StateFeature.TRANSACTIONAL, StateFeature.TTL],
   metadataSchema: redisMetadata,
   async create(options, context) {
-    const { Redis: RedisClient } = await import('ioredis');
-    const addresses = resolveAddresses(options.redisHost, options.redisPort);
-    const where = addresses.map(formatAddress).join(',');
-    const client = new RedisClient(clientOptions(options, addresses)) as ScriptClient;
-    const errors = new ConnectionErrorLog(context.logger, where);
-    client.on('error', (error: unknown) => errors.report(error));
-    client.on('ready', () => errors.reset());
-    client.defineCommand('taprStateSet', { numberOfKeys: 1, lua: SET_SCRIPT });
-    client.defineCommand('taprStateDelete', { numberOfKeys: 1, lua: DELETE_SCRIPT });
-    client.defineCommand('taprStateMulti', { lua: MULTI_SCRIPT });
-    client.addBuiltinCommand(RAW_HGETALL);
-    let replicas: number;
-    try {
-      await abortable(client.connect(), context.signal);
-      replicas = connectedReplicas(await abortable(client.info('replication'), context.signal));
-    } catch (error) {
-      client.disconnect();
-      throw new Error(`redis store: error connecting to redis at ${where}: ${errorText(error)}`, {
-        cause: error,
-      });
-    }
+    const opened = await openRedisClient(options, {
+      label: 'redis store',
+      logger: context.logger,
+      signal: context.signal,
+      prepare: (client) => {
+        client.defineCommand('taprStateSet', { numberOfKeys: 1, lua: SET_SCRIPT });
+        client.defineCommand('taprStateDelete', { numberOfKeys: 1, lua: DELETE_SCRIPT });
+        client.defineCommand('taprStateMulti', { lua: MULTI_SCRIPT });
+        client.addBuiltinCommand(RAW_HGETALL);
+      },
+      probe: async (client) => connectedReplicas(await client.info('replication')),
+    });
+    // The commands `prepare` defined are what ScriptClient adds to the type.
+    const client = opened.client as ScriptClient;
+    const replicas = opened.probed;
     if (options.queryIndexes !== '') {
       context.logger.warn('queryIndexes is ignored: state.redis does not serve state queries');
     }
     return new RedisStateStore(client, options, replicas);
   },
 });
-
-/** Logs connection errors once per distinct message, so a dead server does not flood the log. */
-class ConnectionErrorLog {
-  readonly #logger: Logger;
-  readonly #where: string;
-  #last = '';
-
-  constructor(logger: Logger, where: string) {
-    this.#logger = logger;
-    this.#where = where;
-  }
-
-  report(error: unknown): void {
-    const text = errorText(error);
-    if (text === this.#last) return;
-    this.#last = text;
-    this.#logger.warn('redis connection error', { address: this.#where, error: text });
-  }
-
-  reset(): void {
-    this.#last = '';
-  }
-}
 
 /**
  * The store instance. ioredis cannot cancel a command once sent, so each operation checks its
@@ -214,12 +184,7 @@ class RedisStateStore implements TransactionalStateStore {
   }
 
   async close(): Promise<void> {
-    try {
-      await this.#client.quit();
-    } catch {
-      // Already closed or never connected: nothing left to release.
-      this.#client.disconnect();
-    }
+    await closeRedisClient(this.#client);
   }
 
   /** Arguments of the set script; throws `StateETagError('invalid')` for a malformed ETag. */
@@ -453,25 +418,4 @@ function throwBulkFailures(
 function connectedReplicas(info: string): number {
   const match = /^connected_slaves:(\d+)/m.exec(info);
   return match ? Number(match[1]) : 0;
-}
-
-/** Settles with `work`, or rejects with the signal's reason as soon as it aborts. */
-function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  // The driver cannot cancel a sent command; its late outcome is dropped, never unhandled.
-  work.catch(() => {});
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

@@ -1,7 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from '../../kernel/logger.js';
 import { errorText } from '../../kernel/tapr-error.js';
-import { retryWhileBusy } from './sqlite-connection.js';
+import { retryWhileBusy } from '../common/sqlite-database.js';
 import { CLEANUP_BATCH, type SqliteStatements } from './sqlite-sql.js';
 
 /**

@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { errorText } from '../../kernel/tapr-error.js';
+import { isBusyError, retryWhileBusy } from '../common/sqlite-database.js';
 import { defineComponent, type MetadataRecord } from '../contracts/component.js';
 import {
   type BulkGetItem,
@@ -15,7 +16,7 @@ import {
 } from '../contracts/state.js';
 import { sqliteStateMetadata } from './sqlite.metadata.js';
 import { ExpiredRowCleaner } from './sqlite-cleanup.js';
-import { isBusyError, openDatabase, retryWhileBusy } from './sqlite-connection.js';
+import { openDatabase } from './sqlite-connection.js';
 import { resolveConnectionString, type SqliteTxLock } from './sqlite-dsn.js';
 import {
   BULK_GET_CHUNK,

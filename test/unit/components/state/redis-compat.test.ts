@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { clientOptions, retryDelay } from '../../../../src/components/common/redis-connection.js';
 import {
   createComponent,
   isComponentMetadataError,
@@ -10,7 +11,6 @@ import {
   type TransactionalStateStore,
 } from '../../../../src/components/contracts/state.js';
 import { redisStateStore } from '../../../../src/components/state/redis.js';
-import { clientOptions, retryDelay } from '../../../../src/components/state/redis-connection.js';
 import {
   context,
   deleteRequest,

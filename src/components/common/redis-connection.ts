@@ -6,7 +6,10 @@ export interface RedisAddress {
   readonly port: number;
 }
 
-/** The connection settings of `pubsub.redis` (Dapr's shared Redis settings). */
+/**
+ * The connection settings every Redis component reads (Dapr's shared Redis `Settings`), with
+ * go-redis's meanings: zero picks go-redis's default, a negative value disables.
+ */
 export interface RedisConnectionSettings {
   readonly redisUsername: string;
   readonly redisPassword: string;
@@ -85,7 +88,8 @@ export function formatAddress(address: RedisAddress): string {
 
 /**
  * go-redis's reconnect back-off: min << attempt, capped at max. Zero means its defaults (8ms and
- * 512ms), a negative value disables that bound; pub/sub has no legacy defaults of its own.
+ * 512ms), a negative value disables that bound. A component with legacy defaults of its own
+ * (state's 2s minimum) puts them into the settings before they get here.
  */
 export function retryDelay(settings: RedisConnectionSettings, attempt: number): number {
   const minSetting = settings.redisMinRetryInterval;
@@ -100,8 +104,8 @@ export function retryDelay(settings: RedisConnectionSettings, attempt: number): 
 
 /**
  * ioredis options for the settings; the client connects when `connect()` is called. Commands
- * time out after `readTimeout` (go-redis's default 3s), except on the blocking connection,
- * which the caller makes with `blockingOptions`.
+ * time out after `readTimeout` (go-redis's default 3s), except on a blocking connection, which
+ * the caller makes with `blockingOptions`.
  */
 export function clientOptions(
   settings: RedisConnectionSettings,
@@ -152,7 +156,7 @@ function commandTimeout(settings: RedisConnectionSettings): number | undefined {
 }
 
 /**
- * Overrides for the connection that blocks in XREADGROUP for up to `blockMs`: its commands may
+ * Overrides for a connection that blocks (XREADGROUP) for up to `blockMs`: its commands may
  * take that long plus the usual reply time, so a silently dropped connection still surfaces.
  */
 export function blockingOptions(settings: RedisConnectionSettings, blockMs: number): ClientOptions {
