@@ -1,0 +1,3 @@
+import { describeRuntimePubSubConformance } from './suite.js';
+
+await describeRuntimePubSubConformance('jetstream');
