@@ -20,6 +20,11 @@ export interface TaprdOptions {
   readonly args?: readonly string[];
   /** Flags for node itself, e.g. `--cpu-prof` for a profile of the hot path. */
   readonly nodeArgs?: readonly string[];
+  /**
+   * Extra environment. Without a `TAPR_HOME` here, taprd gets a temporary one of its own
+   * (removed on stop), so a bench never touches the user's `~/.tapr`; benches whose sidecars
+   * must find each other pass one shared home.
+   */
   readonly env?: Readonly<Record<string, string>>;
   /**
    * A built checkout to run taprd from (its `bin/taprd.js`), this repository by default. A bench
@@ -87,6 +92,11 @@ async function waitForOutbound(
  */
 export async function startTaprd(options: TaprdOptions): Promise<TaprdHandle> {
   const dir = await mkdtemp(join(tmpdir(), 'tapr-bench-'));
+  const ownHome =
+    options.env?.TAPR_HOME === undefined
+      ? await mkdtemp(join(tmpdir(), 'tapr-bench-home-'))
+      : undefined;
+  const home = options.env?.TAPR_HOME ?? ownHome;
   for (const [name, yaml] of Object.entries(options.resources)) {
     if (name.includes('/') || name.startsWith('.'))
       throw new Error(`bad resource file name ${name}`);
@@ -120,7 +130,7 @@ export async function startTaprd(options: TaprdOptions): Promise<TaprdHandle> {
   const started = performance.now();
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: root,
-    env: { ...process.env, ...options.env },
+    env: { ...process.env, ...options.env, ...(home === undefined ? {} : { TAPR_HOME: home }) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const tail: string[] = [];
@@ -141,6 +151,7 @@ export async function startTaprd(options: TaprdOptions): Promise<TaprdHandle> {
       clearTimeout(timer);
     }
     await rm(dir, { recursive: true, force: true });
+    if (ownHome !== undefined) await rm(ownHome, { recursive: true, force: true });
   };
   // Both pipes are read to the end, so a chatty taprd never blocks on a full pipe.
   createInterface({ input: child.stderr! }).on('line', remember);

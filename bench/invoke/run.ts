@@ -4,6 +4,8 @@
 // Three taprds share a temporary TAPR_HOME (so they find each other in its sqlite name
 // registry): `caller` (no app; the load generator is its app), `target` (the HTTP app) and
 // `target-grpc` (the gRPC app). The app (bench/invoke/app.ts) is one process of its own.
+// Env: BENCH_COMPARE_ROOT, a built checkout whose three taprds (in a home of their own) join the
+// rounds as `compare-*` candidates, so a change is measured before/after under the same load.
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -129,53 +131,74 @@ async function checkPath(caller: TaprdHandle, appId: string, payload: string): P
   throw new Error(`invoking ${appId} through taprd did not echo the payload (${last})`);
 }
 
+/** The three sidecars of one build: the caller and the two targets. */
+interface Trio {
+  readonly caller: TaprdHandle;
+  readonly httpTarget: TaprdHandle;
+  readonly grpcTarget: TaprdHandle;
+}
+
 async function setup(
   options: BenchOptions,
   argv: readonly string[],
   cleanup: Cleanup,
 ): Promise<BenchPlan> {
-  const home = await mkdtemp(join(tmpdir(), 'tapr-bench-invoke-'));
-  cleanup.add(() => rm(home, { recursive: true, force: true }));
   const app = await startApp();
   cleanup.add(() => app.stop());
 
   const profileRoot = options.profile
     ? join(resultsDir(options, true), 'profiles', `invoke-${Date.now()}`)
     : undefined;
-  const env = { TAPR_HOME: home, DAPR_HOST_IP: '127.0.0.1' };
-  const start = async (appId: string, args: readonly string[]): Promise<TaprdHandle> => {
-    // With --profile each taprd writes its own profile; the summary step is registered before
-    // the stop step, so it runs after taprd has exited and written the file.
-    const profileDir = profileRoot === undefined ? undefined : join(profileRoot, appId);
-    if (profileDir !== undefined) {
-      cleanup.add(async () => {
-        console.log(`\n## taprd ${appId}`);
-        printNewestProfile(profileDir);
+  const startTrio = async (root: string | undefined, label: string): Promise<Trio> => {
+    // Each build's sidecars share a home of their own, so they only find each other.
+    const home = await mkdtemp(join(tmpdir(), 'tapr-bench-invoke-'));
+    cleanup.add(() => rm(home, { recursive: true, force: true }));
+    const env = { TAPR_HOME: home, DAPR_HOST_IP: '127.0.0.1' };
+    const start = async (appId: string, args: readonly string[]): Promise<TaprdHandle> => {
+      // With --profile each taprd of this build writes its own profile; the summary step is
+      // registered before the stop step, so it runs after taprd has exited and written it.
+      const profileDir =
+        profileRoot === undefined || root !== undefined ? undefined : join(profileRoot, appId);
+      if (profileDir !== undefined) {
+        cleanup.add(async () => {
+          console.log(`\n## taprd ${appId}`);
+          printNewestProfile(profileDir);
+        });
+      }
+      const taprd = await startTaprd({
+        appId,
+        resources: {},
+        args,
+        env,
+        ...(root === undefined ? {} : { root }),
+        nodeArgs: profileDir === undefined ? [] : cpuProfileArgs(profileDir),
       });
-    }
-    const taprd = await startTaprd({
-      appId,
-      resources: {},
-      args,
-      env,
-      nodeArgs: profileDir === undefined ? [] : cpuProfileArgs(profileDir),
-    });
-    cleanup.add(() => taprd.stop());
-    return taprd;
+      cleanup.add(() => taprd.stop());
+      return taprd;
+    };
+    const httpTarget = await start(HTTP_TARGET, ['--app-port', String(app.httpPort)]);
+    const grpcTarget = await start(GRPC_TARGET, [
+      '--app-port',
+      String(app.grpcPort),
+      '--app-protocol',
+      'grpc',
+    ]);
+    const caller = await start('caller', []);
+    await waitFor204(`${httpTarget.httpOrigin}/v1.0/healthz`, PATH_READY_MS);
+    await waitFor204(`${grpcTarget.httpOrigin}/v1.0/healthz`, PATH_READY_MS);
+    const payload = jsonPayload(PAYLOAD_BYTES);
+    await checkPath(caller, HTTP_TARGET, payload);
+    await checkPath(caller, GRPC_TARGET, payload);
+    console.log(`${label}: caller, ${HTTP_TARGET} and ${GRPC_TARGET} ready`);
+    return { caller, httpTarget, grpcTarget };
   };
-  const httpTarget = await start(HTTP_TARGET, ['--app-port', String(app.httpPort)]);
-  const grpcTarget = await start(GRPC_TARGET, [
-    '--app-port',
-    String(app.grpcPort),
-    '--app-protocol',
-    'grpc',
-  ]);
-  const caller = await start('caller', []);
-  await waitFor204(`${httpTarget.httpOrigin}/v1.0/healthz`, PATH_READY_MS);
-  await waitFor204(`${grpcTarget.httpOrigin}/v1.0/healthz`, PATH_READY_MS);
+  const { caller, httpTarget, grpcTarget } = await startTrio(undefined, 'this build');
+  const compareRoot = process.env.BENCH_COMPARE_ROOT;
+  const compare =
+    compareRoot === undefined || compareRoot === ''
+      ? undefined
+      : await startTrio(compareRoot, `compare build (${compareRoot})`);
   const payload = jsonPayload(PAYLOAD_BYTES);
-  await checkPath(caller, HTTP_TARGET, payload);
-  await checkPath(caller, GRPC_TARGET, payload);
   const ticks = clockTicksPerSecond();
   const idle = sampleProcess(caller.pid, ticks);
 
@@ -209,6 +232,17 @@ async function setup(
   const grpcCommon = { method: METHOD, payload, minBytes: PAYLOAD_BYTES };
   const direct = { ...grpcCommon, address: `127.0.0.1:${app.grpcPort}` };
   const via = { ...grpcCommon, address: caller.grpcAddress, appId: GRPC_TARGET };
+  const httpComparisons = [{ candidate: 'via-taprd', baseline: 'direct' }];
+  const grpcComparisons = [
+    { candidate: 'via-taprd', baseline: 'direct' },
+    { candidate: 'via-taprd-lean', baseline: 'direct-lean' },
+  ];
+  const processes: MonitoredProcess[] = [
+    { name: 'taprd-caller', pid: caller.pid },
+    { name: 'taprd-target', pid: httpTarget.pid },
+    { name: 'taprd-target-grpc', pid: grpcTarget.pid },
+    { name: 'app', pid: app.pid },
+  ];
   const grpc: Candidate[] = [
     {
       id: 'direct',
@@ -231,12 +265,41 @@ async function setup(
       driver: { module: DRIVERS, export: 'viaGrpcLean', params: via },
     },
   ];
-  const processes: MonitoredProcess[] = [
-    { name: 'taprd-caller', pid: caller.pid },
-    { name: 'taprd-target', pid: httpTarget.pid },
-    { name: 'taprd-target-grpc', pid: grpcTarget.pid },
-    { name: 'app', pid: app.pid },
-  ];
+  if (compare !== undefined) {
+    const before = compare.caller;
+    http.push({
+      id: `${COMPARE}via-taprd`,
+      label: 'HTTP via taprd -> taprd (compare build)',
+      driver: {
+        module: HTTP_DRIVER,
+        export: 'http',
+        params: httpParams(before.httpOrigin, `/v1.0/invoke/${HTTP_TARGET}/method/${METHOD}`),
+      },
+    });
+    const viaBefore = { ...grpcCommon, address: before.grpcAddress, appId: GRPC_TARGET };
+    grpc.push(
+      {
+        id: `${COMPARE}via-taprd`,
+        label: 'InvokeService via taprd -> taprd (grpc-js, compare build)',
+        driver: { module: DRIVERS, export: 'viaGrpc', params: viaBefore },
+      },
+      {
+        id: `${COMPARE}via-taprd-lean`,
+        label: 'InvokeService via taprd -> taprd (lean http2, compare build)',
+        driver: { module: DRIVERS, export: 'viaGrpcLean', params: viaBefore },
+      },
+    );
+    httpComparisons.push({ candidate: `${COMPARE}via-taprd`, baseline: 'direct' });
+    grpcComparisons.push(
+      { candidate: `${COMPARE}via-taprd`, baseline: 'direct' },
+      { candidate: `${COMPARE}via-taprd-lean`, baseline: 'direct-lean' },
+    );
+    processes.push(
+      { name: `taprd-${COMPARE}caller`, pid: compare.caller.pid },
+      { name: `taprd-${COMPARE}target`, pid: compare.httpTarget.pid },
+      { name: `taprd-${COMPARE}target-grpc`, pid: compare.grpcTarget.pid },
+    );
+  }
   return {
     name: 'invoke',
     description:
@@ -250,6 +313,10 @@ async function setup(
       sidecars: `caller (no app), ${HTTP_TARGET} (HTTP app), ${GRPC_TARGET} (gRPC app); shared TAPR_HOME, sqlite name resolution, internal gRPC between taprds`,
       taprdReadyMs: [httpTarget.readyMs, grpcTarget.readyMs, caller.readyMs].map(Math.round),
       taprdRssMiBAtReady: idle === undefined ? null : Math.round(idle.rssBytes / 1024 ** 2),
+      compare:
+        compare === undefined
+          ? null
+          : `${COMPARE}* candidates: taprds built in ${compareRoot}, in a home of their own`,
       clients:
         'undici Pool (keep-alive, up to 64 connections) for HTTP; one grpc-js channel (as the Dapr JS SDK) and one node:http2 session with its own framing (lean) for gRPC',
     },
@@ -258,20 +325,20 @@ async function setup(
         id: 'http',
         label: 'invoke over HTTP, 1 KiB echo',
         candidates: http,
-        comparisons: [{ candidate: 'via-taprd', baseline: 'direct' }],
+        comparisons: httpComparisons,
       },
       {
         id: 'grpc',
         label: 'invoke over gRPC, 1 KiB echo',
         candidates: grpc,
-        comparisons: [
-          { candidate: 'via-taprd', baseline: 'direct' },
-          { candidate: 'via-taprd-lean', baseline: 'direct-lean' },
-        ],
+        comparisons: grpcComparisons,
       },
     ],
   };
 }
+
+/** Id prefix of the candidates served by the BENCH_COMPARE_ROOT build. */
+const COMPARE = 'compare-';
 
 const argv = process.argv.slice(2);
 const invokeBench: BenchDefinition = {

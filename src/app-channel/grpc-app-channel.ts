@@ -1,15 +1,27 @@
-import { type Client, ConnectError, createClient, type Interceptor } from '@connectrpc/connect';
+import type { IncomingHttpHeaders } from 'node:http2';
+import { fromBinary } from '@bufbuild/protobuf';
+import { type Client, createClient, type Interceptor } from '@connectrpc/connect';
 import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
+import { type UnaryOutcome, unaryExchange } from '../clients/grpc-unary.js';
+import { Http2SessionPool } from '../clients/http2-session-pool.js';
+import { invokeRequestFrame } from '../clients/invoke-wire.js';
+import { isRemoteCallError } from '../core/invoke/errors.js';
 import type { AppChannel, AppRequest, AppResponse } from '../core/ports/app-channel.js';
-import { HTTPExtension_Verb } from '../gen/dapr/proto/common/v1/common_pb.js';
+import { HTTPExtension_Verb, InvokeResponseSchema } from '../gen/dapr/proto/common/v1/common_pb.js';
 import {
   AppCallback,
   AppCallbackAlpha,
   AppCallbackHealthCheck,
 } from '../gen/dapr/proto/runtime/v1/appcallback_pb.js';
+import { GrpcCode } from '../kernel/index.js';
 import { ConcurrencyLimit } from './concurrency-limit.js';
 import { metadataForApp, recordFromMetadata } from './grpc-metadata.js';
-import { grpcStatusJson, httpStatusFromGrpcCode, type WireDetail } from './grpc-status.js';
+import {
+  decodeStatusDetails,
+  grpcStatusJson,
+  httpStatusFromGrpcCode,
+  type WireDetail,
+} from './grpc-status.js';
 import { APP_TOKEN_HEADER, firstHeader } from './http-headers.js';
 import { waitForPort } from './wait-for-port.js';
 
@@ -42,69 +54,57 @@ export interface AppCallbackClients {
   readonly healthCheck: Client<typeof AppCallbackHealthCheck>;
 }
 
-/** The app channel for gRPC apps: `OnInvoke` and the other callbacks over one HTTP/2 session. */
+const ON_INVOKE = '/dapr.proto.runtime.v1.AppCallback/OnInvoke';
+const HEALTH_CHECK = '/dapr.proto.runtime.v1.AppCallbackHealthCheck/HealthCheck';
+const EMPTY = new Uint8Array();
+const DEFAULT_CALL_TIMEOUT_MS = 60_000;
+
+/**
+ * The app channel for gRPC apps. `OnInvoke` and health probes, the calls on the invocation hot
+ * path, go through Tapr's lean unary client (`src/clients/grpc-unary.ts`) on a pooled HTTP/2
+ * session; the typed connect clients for the other callbacks are built on first use.
+ */
 export class GrpcAppChannel implements AppChannel {
   readonly protocol: 'grpc' | 'grpcs';
   readonly #options: GrpcAppChannelOptions;
   readonly #host: string;
   readonly #limit: ConcurrencyLimit;
-  readonly #sessions: Http2SessionManager;
-  readonly #clients: AppCallbackClients;
+  readonly #pool: Http2SessionPool;
+  readonly #origin: string;
+  readonly #maxMessageBytes: number;
+  readonly #callTimeoutMs: number;
+  #connect:
+    | { readonly sessions: Http2SessionManager; readonly clients: AppCallbackClients }
+    | undefined;
 
   constructor(options: GrpcAppChannelOptions) {
     this.protocol = options.protocol ?? 'grpc';
     this.#options = options;
     this.#host = options.channelAddress ?? '127.0.0.1';
     this.#limit = new ConcurrencyLimit(options.maxConcurrency ?? -1);
-    // gRPC transports always speak HTTP/2. Dapr talks to apps served over TLS without
-    // verifying their certificate.
-    const nodeOptions = this.protocol === 'grpcs' ? { rejectUnauthorized: false } : {};
-    this.#sessions = new Http2SessionManager(this.baseUrl, {}, nodeOptions);
-    const limits: { readMaxBytes?: number; writeMaxBytes?: number } =
-      options.maxMessageBytes === undefined
-        ? {}
-        : { readMaxBytes: options.maxMessageBytes, writeMaxBytes: options.maxMessageBytes };
-    const token = options.appToken;
-    const withToken: Interceptor = (next) => (request) => {
-      if (token !== undefined) request.header.set(APP_TOKEN_HEADER, token);
-      return next(request);
-    };
-    const callbacks = createGrpcTransport({
-      baseUrl: this.baseUrl,
-      sessionManager: this.#sessions,
-      interceptors: [withToken],
-      defaultTimeoutMs: options.callTimeoutMs ?? 60_000,
-      ...limits,
-    });
-    // Dapr's health probe carries no app token, so it gets a transport of its own (sharing
-    // the same HTTP/2 session).
-    const probes = createGrpcTransport({
-      baseUrl: this.baseUrl,
-      sessionManager: this.#sessions,
-      defaultTimeoutMs: options.healthProbeTimeoutMs ?? 500,
-    });
-    this.#clients = {
-      appCallback: createClient(AppCallback, callbacks),
-      appCallbackAlpha: createClient(AppCallbackAlpha, callbacks),
-      healthCheck: createClient(AppCallbackHealthCheck, probes),
-    };
+    this.#maxMessageBytes = options.maxMessageBytes ?? Number.MAX_SAFE_INTEGER;
+    this.#callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    const scheme = this.protocol === 'grpcs' ? 'https' : 'http';
+    const host = this.#host.includes(':') ? `[${this.#host}]` : this.#host;
+    this.#origin = `${scheme}://${host}:${options.port}`;
+    // Dapr talks to apps served over TLS without verifying their certificate.
+    this.#pool = new Http2SessionPool({ tls: { rejectUnauthorized: false } });
   }
 
   /** The app's base URL, e.g. `http://127.0.0.1:50051`. */
   get baseUrl(): string {
-    const scheme = this.protocol === 'grpcs' ? 'https' : 'http';
-    const host = this.#host.includes(':') ? `[${this.#host}]` : this.#host;
-    return `${scheme}://${host}:${this.#options.port}`;
+    return this.#origin;
   }
 
   /** All callback clients; they send the app token and apply the default deadline. */
   get clients(): AppCallbackClients {
-    return this.#clients;
+    this.#connect ??= this.#createConnectClients();
+    return this.#connect.clients;
   }
 
   /** The `AppCallback` client (topics, bindings, jobs), the one most callers want. */
   get callbacks(): Client<typeof AppCallback> {
-    return this.#clients.appCallback;
+    return this.clients.appCallback;
   }
 
   /** Calls currently holding an `OnInvoke` concurrency slot. */
@@ -115,6 +115,11 @@ export class GrpcAppChannel implements AppChannel {
   /** Calls waiting for an `OnInvoke` concurrency slot. */
   get queued(): number {
     return this.#limit.waiting;
+  }
+
+  /** True when `--app-max-concurrency` limits calls to the app. */
+  get concurrencyLimited(): boolean {
+    return !this.#limit.unlimited;
   }
 
   /** Runs `work` under the `--app-max-concurrency` limit shared with `invoke`. */
@@ -129,48 +134,70 @@ export class GrpcAppChannel implements AppChannel {
    */
   async invoke(request: AppRequest): Promise<AppResponse> {
     const signal = request.signal;
-    let header: Headers | undefined;
-    let trailer: Headers | undefined;
+    const frame = invokeRequestFrame({
+      method: request.path,
+      typeUrl: request.typeUrl ?? '',
+      // Always sent, even empty: the JS SDK reads `data.value` without a check.
+      body: request.body ?? EMPTY,
+      contentType: request.contentType ?? firstHeader(request.headers, 'content-type') ?? '',
+      // Always sent: the JS SDK's server dereferences it for every call.
+      verb: verbOf(request.method),
+      query: request.query ?? '',
+    });
+    let messageBytes = -5;
+    for (const part of frame) messageBytes += part.byteLength;
+    if (messageBytes > this.#maxMessageBytes) {
+      return errorResponse(
+        GrpcCode.RESOURCE_EXHAUSTED,
+        `message size ${messageBytes} is larger than configured writeMaxBytes ${this.#maxMessageBytes}`,
+      );
+    }
+    const metadata = metadataForApp(request.headers);
+    if (this.#options.appToken !== undefined) metadata[APP_TOKEN_HEADER] = this.#options.appToken;
+    let outcome: UnaryOutcome;
     try {
-      const response = await this.#limit.run(
+      outcome = await this.#limit.run(
         () =>
-          this.#clients.appCallback.onInvoke(
-            {
-              method: request.path,
-              // Always sent, even empty: the JS SDK reads `data.value` without a check.
-              data: { typeUrl: request.typeUrl ?? '', value: request.body ?? new Uint8Array() },
-              contentType:
-                request.contentType ?? firstHeader(request.headers, 'content-type') ?? '',
-              // Always sent: the JS SDK's server dereferences it for every call.
-              httpExtension: { verb: verbOf(request.method), querystring: request.query ?? '' },
-            },
-            {
-              headers: metadataForApp(request.headers),
-              ...(signal === undefined ? {} : { signal }),
-              onHeader: (value) => {
-                header = value;
-              },
-              onTrailer: (value) => {
-                trailer = value;
-              },
-            },
-          ),
+          unaryExchange(this.#pool.session(this.#origin), ON_INVOKE, frame, {
+            signal,
+            metadata,
+            maxResponseBytes: this.#maxMessageBytes,
+            timeoutMs: this.#callTimeoutMs,
+          }),
         signal,
       );
-      const typeUrl = response.data?.typeUrl ?? '';
-      return {
-        status: 200,
-        headers: recordFromMetadata(header),
-        body: response.data?.value ?? new Uint8Array(),
-        ...(response.contentType === '' ? {} : { contentType: response.contentType }),
-        grpcCode: 0,
-        trailers: recordFromMetadata(trailer),
-        ...(typeUrl === '' ? {} : { typeUrl }),
-      };
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      return errorResponse(ConnectError.from(error));
+      if (!isRemoteCallError(error)) {
+        return errorResponse(
+          GrpcCode.INTERNAL,
+          error instanceof Error ? error.message : String(error),
+        );
+      }
+      if (error.grpcCode === GrpcCode.UNAVAILABLE) this.#pool.reset(this.#origin);
+      return errorResponse(error.grpcCode, error.message);
     }
+    if (outcome.code !== GrpcCode.OK || outcome.response === undefined) {
+      return failedResponse(outcome);
+    }
+    let decoded: ReturnType<typeof decodeInvokeResponse>;
+    try {
+      decoded = decodeInvokeResponse(outcome.response);
+    } catch (error) {
+      return errorResponse(
+        GrpcCode.INTERNAL,
+        `failed to decode the app's answer: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    return {
+      status: 200,
+      headers: recordFromMetadata(outcome.headers),
+      body: decoded.body,
+      ...(decoded.contentType === '' ? {} : { contentType: decoded.contentType }),
+      grpcCode: 0,
+      trailers: recordFromMetadata(outcome.trailers),
+      ...(decoded.typeUrl === '' ? {} : { typeUrl: decoded.typeUrl }),
+    };
   }
 
   /** Polls the app's port with a short backoff until it accepts a connection. */
@@ -182,38 +209,112 @@ export class GrpcAppChannel implements AppChannel {
   }
 
   /**
-   * Calls `AppCallbackHealthCheck.HealthCheck`; any error counts as unhealthy, including
-   * UNIMPLEMENTED, as in Dapr (so an app that does not serve the service, like the JS SDK's
-   * `DaprServer`, never becomes healthy when app health checks are on).
+   * Calls `AppCallbackHealthCheck.HealthCheck` (without the app token, as Dapr's probe); any
+   * error counts as unhealthy, including UNIMPLEMENTED, as in Dapr (so an app that does not
+   * serve the service, like the JS SDK's `DaprServer`, never becomes healthy when app health
+   * checks are on).
    */
   async probeHealth(signal: AbortSignal): Promise<boolean> {
     try {
-      await this.#clients.healthCheck.healthCheck({}, { signal });
-      return true;
-    } catch {
+      const outcome = await unaryExchange(this.#pool.session(this.#origin), HEALTH_CHECK, EMPTY, {
+        signal,
+        maxResponseBytes: 1024,
+        timeoutMs: this.#options.healthProbeTimeoutMs ?? 500,
+      });
+      return outcome.code === GrpcCode.OK;
+    } catch (error) {
+      if (isRemoteCallError(error) && error.grpcCode === GrpcCode.UNAVAILABLE) {
+        this.#pool.reset(this.#origin);
+      }
       return false;
     }
   }
 
-  /** Closes the HTTP/2 session, cancelling calls still in flight. */
+  /** Closes the HTTP/2 sessions, cancelling calls still in flight. */
   async close(): Promise<void> {
-    this.#sessions.abort();
+    this.#connect?.sessions.abort();
+    await this.#pool.close();
+  }
+
+  #createConnectClients(): {
+    readonly sessions: Http2SessionManager;
+    readonly clients: AppCallbackClients;
+  } {
+    const nodeOptions = this.protocol === 'grpcs' ? { rejectUnauthorized: false } : {};
+    const sessions = new Http2SessionManager(this.#origin, {}, nodeOptions);
+    const limits: { readMaxBytes?: number; writeMaxBytes?: number } =
+      this.#options.maxMessageBytes === undefined
+        ? {}
+        : { readMaxBytes: this.#maxMessageBytes, writeMaxBytes: this.#maxMessageBytes };
+    const token = this.#options.appToken;
+    const withToken: Interceptor = (next) => (request) => {
+      if (token !== undefined) request.header.set(APP_TOKEN_HEADER, token);
+      return next(request);
+    };
+    const callbacks = createGrpcTransport({
+      baseUrl: this.#origin,
+      sessionManager: sessions,
+      interceptors: [withToken],
+      defaultTimeoutMs: this.#callTimeoutMs,
+      ...limits,
+    });
+    // Dapr's health probe carries no app token, so it gets a transport of its own.
+    const probes = createGrpcTransport({
+      baseUrl: this.#origin,
+      sessionManager: sessions,
+      defaultTimeoutMs: this.#options.healthProbeTimeoutMs ?? 500,
+    });
+    return {
+      sessions,
+      clients: {
+        appCallback: createClient(AppCallback, callbacks),
+        appCallbackAlpha: createClient(AppCallbackAlpha, callbacks),
+        healthCheck: createClient(AppCallbackHealthCheck, probes),
+      },
+    };
   }
 }
 
-/** The HTTP-shaped answer Dapr makes of a failed gRPC call. */
-function errorResponse(error: ConnectError): AppResponse {
-  const details: WireDetail[] = [];
-  for (const detail of error.details) {
-    if ('type' in detail) details.push({ type: detail.type, value: detail.value });
-  }
+function decodeInvokeResponse(bytes: Uint8Array): {
+  readonly body: Uint8Array;
+  readonly typeUrl: string;
+  readonly contentType: string;
+} {
+  const response = fromBinary(InvokeResponseSchema, bytes);
   return {
-    status: httpStatusFromGrpcCode(error.code),
-    headers: recordFromMetadata(error.metadata),
-    body: grpcStatusJson(error.code, error.rawMessage, details),
+    body: response.data?.value ?? EMPTY,
+    typeUrl: response.data?.typeUrl ?? '',
+    contentType: response.contentType,
+  };
+}
+
+/**
+ * The answer for an app's non-OK status. When `grpc-status-details-bin` decodes, its status
+ * wins, as in grpc-go (and so in Dapr).
+ */
+function failedResponse(outcome: UnaryOutcome): AppResponse {
+  const status = decodeStatusDetails(outcome.details);
+  const metadata: IncomingHttpHeaders = { ...outcome.headers, ...outcome.trailers };
+  if (status !== undefined && status.code !== GrpcCode.OK) {
+    return errorResponse(status.code, status.message, status.details, metadata);
+  }
+  return errorResponse(outcome.code, outcome.message, [], metadata);
+}
+
+/** The HTTP-shaped answer Dapr makes of a failed gRPC call. */
+function errorResponse(
+  code: number,
+  message: string,
+  details: readonly WireDetail[] = [],
+  metadata?: IncomingHttpHeaders,
+): AppResponse {
+  return {
+    status: httpStatusFromGrpcCode(code),
+    headers: recordFromMetadata(metadata),
+    body: grpcStatusJson(code, message, details),
     contentType: 'application/json',
-    grpcCode: error.code,
-    grpcMessage: error.rawMessage,
+    grpcCode: code,
+    grpcMessage: message,
     grpcDetails: details.map(({ type, value }) => ({
       typeUrl: `type.googleapis.com/${type}`,
       value,

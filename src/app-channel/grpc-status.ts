@@ -1,4 +1,4 @@
-import { create, createRegistry, toJsonString } from '@bufbuild/protobuf';
+import { create, createRegistry, fromBinary, toJsonString } from '@bufbuild/protobuf';
 import { type Any, AnySchema } from '@bufbuild/protobuf/wkt';
 import { StatusSchema } from '../gen/dapr/proto/internals/v1/status_pb.js';
 import { file_google_rpc_error_details } from '../gen/google/rpc/error_details_pb.js';
@@ -58,4 +58,32 @@ export function grpcStatusJson(
   }
   const status = create(StatusSchema, { code, message, details: known });
   return new TextEncoder().encode(toJsonString(StatusSchema, status, { registry: detailRegistry }));
+}
+
+/** A `google.rpc.Status` as read from `grpc-status-details-bin`. */
+export interface DecodedStatus {
+  readonly code: number;
+  readonly message: string;
+  readonly details: readonly WireDetail[];
+}
+
+/**
+ * Reads `grpc-status-details-bin` (base64, padded or not) as grpc-go and connect do: when it
+ * decodes, its code, message and details describe the failure. Undefined when it does not.
+ */
+export function decodeStatusDetails(value: string | undefined): DecodedStatus | undefined {
+  if (value === undefined || value === '') return undefined;
+  try {
+    const status = fromBinary(StatusSchema, Buffer.from(value, 'base64'));
+    return {
+      code: status.code,
+      message: status.message,
+      details: status.details.map((detail) => ({
+        type: detail.typeUrl.slice(detail.typeUrl.lastIndexOf('/') + 1),
+        value: detail.value,
+      })),
+    };
+  } catch {
+    return undefined;
+  }
 }

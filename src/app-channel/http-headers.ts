@@ -6,7 +6,7 @@ export const APP_TOKEN_HEADER = 'dapr-api-token';
 
 // Headers that describe one connection, never the message (RFC 9110 §7.6.1), which Dapr
 // strips before forwarding in either direction.
-const HOP_BY_HOP = new Set([
+const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -36,13 +36,20 @@ export function headersForApp(
   stamped: StampedHeaders,
 ): string[] {
   const dropped = connectionScoped(headers);
-  const replaced = new Set<string>();
-  if (stamped.contentType !== undefined) replaced.add('content-type');
-  if (stamped.appToken !== undefined) replaced.add(APP_TOKEN_HEADER);
+  const replacesType = stamped.contentType !== undefined;
+  const replacesToken = stamped.appToken !== undefined;
   const out: string[] = [];
-  for (const [rawName, value] of Object.entries(headers ?? {})) {
+  for (const rawName in headers) {
+    const value = headers[rawName];
+    if (value === undefined) continue;
     const name = rawName.toLowerCase();
-    if (name.startsWith(':') || dropped.has(name) || CLIENT_OWNED.has(name) || replaced.has(name)) {
+    if (
+      name.startsWith(':') ||
+      dropped.has(name) ||
+      CLIENT_OWNED.has(name) ||
+      (replacesType && name === 'content-type') ||
+      (replacesToken && name === APP_TOKEN_HEADER)
+    ) {
       continue;
     }
     if (typeof value === 'string') out.push(name, value);
@@ -62,7 +69,8 @@ export function headersFromApp(
 ): Record<string, string | readonly string[]> {
   const dropped = connectionScoped(headers);
   const out: Record<string, string | readonly string[]> = {};
-  for (const [rawName, value] of Object.entries(headers)) {
+  for (const rawName in headers) {
+    const value = headers[rawName];
     const name = rawName.toLowerCase();
     if (value === undefined || dropped.has(name) || name === 'content-length') continue;
     out[name] = value;
@@ -76,19 +84,29 @@ export function firstHeader(
   name: string,
 ): string | undefined {
   if (headers === undefined) return undefined;
-  for (const [key, value] of Object.entries(headers)) {
+  const direct = headers[name];
+  if (direct !== undefined) return typeof direct === 'string' ? direct : direct[0];
+  for (const key in headers) {
     if (key.toLowerCase() !== name) continue;
+    const value = headers[key];
     return typeof value === 'string' ? value : value?.[0];
   }
   return undefined;
 }
 
+/**
+ * Hop-by-hop names plus any the `Connection` header lists. Most requests carry no `Connection`
+ * header (HTTP/1.1 keep-alive is implied, HTTP/2 forbids it), so the shared set is returned
+ * without a copy.
+ */
 function connectionScoped(
   headers: Readonly<Record<string, string | readonly string[] | undefined>> | undefined,
-): Set<string> {
-  const names = new Set(HOP_BY_HOP);
-  for (const [key, value] of Object.entries(headers ?? {})) {
-    if (key.toLowerCase() !== 'connection' || value === undefined) continue;
+): ReadonlySet<string> {
+  let names: Set<string> | undefined;
+  for (const key in headers) {
+    const value = headers[key];
+    if (value === undefined || key.toLowerCase() !== 'connection') continue;
+    names ??= new Set(HOP_BY_HOP);
     const values = typeof value === 'string' ? [value] : value;
     for (const item of values) {
       for (const token of item.split(',')) {
@@ -97,5 +115,5 @@ function connectionScoped(
       }
     }
   }
-  return names;
+  return names ?? HOP_BY_HOP;
 }

@@ -49,7 +49,7 @@ export class GrpcStreamProxy {
           ':path': destination.path,
         });
       } catch (error) {
-        reject(unavailable(error));
+        reject(proxyUnavailable(error, true));
         return;
       }
       let responded = false;
@@ -62,7 +62,7 @@ export class GrpcStreamProxy {
       inbound.pipe(outbound);
       outbound.on('response', (headers, flags) => {
         responded = true;
-        const relayed = copyHeaders(headers);
+        const relayed = copyResponseHeaders(headers);
         try {
           if ((flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0) {
             // Trailers-only answer (an error status): one HEADERS frame, as received.
@@ -83,7 +83,7 @@ export class GrpcStreamProxy {
         }
       });
       outbound.on('trailers', (headers) => {
-        trailers = copyHeaders(headers);
+        trailers = copyResponseHeaders(headers);
       });
       outbound.on('error', () => {
         // Reported through 'close' below; the listener keeps the error from being thrown.
@@ -91,7 +91,12 @@ export class GrpcStreamProxy {
       outbound.once('close', () => {
         inbound.off('close', cancel);
         if (!responded) {
-          reject(unavailable(new Error(closedText(outbound.rstCode))));
+          reject(
+            proxyUnavailable(
+              new Error(closedText(outbound.rstCode)),
+              outbound.id === undefined || outbound.rstCode === constants.NGHTTP2_REFUSED_STREAM,
+            ),
+          );
           return;
         }
         // The destination vanished mid-answer: finish the call with UNAVAILABLE trailers.
@@ -106,7 +111,8 @@ export class GrpcStreamProxy {
   }
 }
 
-function copyHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+/** Response headers or trailers as they may be relayed (no pseudo-headers, no framing). */
+export function copyResponseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || SKIPPED_RESPONSE.has(name) || name.startsWith(':')) continue;
@@ -115,16 +121,21 @@ function copyHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   return out;
 }
 
-function lostTrailers(): OutgoingHttpHeaders {
+/** The status of a proxied call whose destination vanished before sending one. */
+export function lostTrailers(): OutgoingHttpHeaders {
   return {
     'grpc-status': String(GrpcCode.UNAVAILABLE),
     'grpc-message': 'the proxied call ended without a status',
   };
 }
 
-function unavailable(error: unknown): RemoteCallError {
+/** The UNAVAILABLE error of a destination that failed before answering. */
+export function proxyUnavailable(error: unknown, unsent = false): RemoteCallError {
   const text = error instanceof Error ? error.message : String(error);
-  return new RemoteCallError(GrpcCode.UNAVAILABLE, `connection error: ${text}`, { cause: error });
+  return new RemoteCallError(GrpcCode.UNAVAILABLE, `connection error: ${text}`, {
+    cause: error,
+    unsent,
+  });
 }
 
 function closedText(rstCode: number | undefined): string {

@@ -1,4 +1,10 @@
-import { type ClientHttp2Session, constants, type IncomingHttpHeaders } from 'node:http2';
+import {
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  constants,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+} from 'node:http2';
 import { RemoteCallError } from '../core/invoke/errors.js';
 import { GrpcCode } from '../kernel/index.js';
 
@@ -8,7 +14,12 @@ export interface UnaryCallOptions {
   /** Largest response message accepted. */
   readonly maxResponseBytes: number;
   /** Extra request metadata. */
-  readonly metadata?: Readonly<Record<string, string>>;
+  readonly metadata?: Readonly<OutgoingHttpHeaders>;
+  /**
+   * Deadline in milliseconds: sent as `grpc-timeout`, and when it passes the stream is cancelled
+   * and the call ends with DEADLINE_EXCEEDED.
+   */
+  readonly timeoutMs?: number | undefined;
 }
 
 /** A unary call's answer: the one response message and the response metadata. */
@@ -18,7 +29,24 @@ export interface UnaryResult {
   readonly trailers: IncomingHttpHeaders;
 }
 
+/** How a unary call ended when the peer answered with a status, whatever the code. */
+export interface UnaryOutcome {
+  readonly code: number;
+  /** `grpc-message`, percent-decoded. */
+  readonly message: string;
+  /** `grpc-status-details-bin` as received (base64), when sent. */
+  readonly details: string | undefined;
+  /** The response message; set only when the code is OK. */
+  readonly response: Buffer | undefined;
+  readonly headers: IncomingHttpHeaders;
+  readonly trailers: IncomingHttpHeaders;
+}
+
 const PREFIX = 5;
+/** `grpc-timeout` allows at most eight digits per unit. */
+const MAX_TIMEOUT_DIGITS = 99_999_999;
+// RST_STREAM REFUSED_STREAM: the peer did not process the stream (HTTP/2 §8.7).
+const REFUSED_STREAM = 7;
 
 // The gRPC spec's status for an HTTP answer that is not gRPC at all.
 function codeFromHttpStatus(status: number): number {
@@ -43,44 +71,70 @@ function codeFromHttpStatus(status: number): number {
 
 /**
  * A minimal unary gRPC call over an HTTP/2 session: one uncompressed request message, one
- * response message. Failures are `RemoteCallError`s: the peer's status, or UNAVAILABLE when
- * the connection fails before an answer. Lighter than a general client on the hot path of
- * sidecar-to-sidecar invocation.
+ * response message. Resolves with the message, rejects with a `RemoteCallError` for any other
+ * status (UNAVAILABLE when the connection fails before an answer). Lighter than a general client
+ * on the hot path of sidecar-to-sidecar invocation.
  */
-export function unaryCall(
+export async function unaryCall(
   session: ClientHttp2Session,
   path: string,
-  request: Uint8Array,
+  request: Uint8Array | readonly Uint8Array[],
   options: UnaryCallOptions,
 ): Promise<UnaryResult> {
+  const outcome = await unaryExchange(session, path, request, options);
+  if (outcome.code !== GrpcCode.OK || outcome.response === undefined) {
+    throw new RemoteCallError(outcome.code, outcome.message);
+  }
+  return { message: outcome.response, headers: outcome.headers, trailers: outcome.trailers };
+}
+
+/**
+ * One unary call that resolves with the peer's status whatever its code (with the response
+ * message when OK). `request` is the serialized message, or a whole frame (prefix included) in
+ * parts: they are written one after the other, never joined, so a large body is not copied. Rejects only with the
+ * signal's reason when the caller aborts, or with a `RemoteCallError`: UNAVAILABLE when the
+ * connection failed before an answer (`unsent` when the request never left), RESOURCE_EXHAUSTED
+ * for an oversize response.
+ */
+export function unaryExchange(
+  session: ClientHttp2Session,
+  path: string,
+  request: Uint8Array | readonly Uint8Array[],
+  options: UnaryCallOptions,
+): Promise<UnaryOutcome> {
   return new Promise((resolve, reject) => {
     const signal = options.signal;
     if (signal?.aborted) {
       reject(signal.reason);
       return;
     }
-    let stream: ReturnType<ClientHttp2Session['request']>;
+    const timeoutMs = options.timeoutMs;
+    const headers: OutgoingHttpHeaders = {
+      ':method': 'POST',
+      ':path': path,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      ...options.metadata,
+    };
+    if (timeoutMs !== undefined) headers['grpc-timeout'] = grpcTimeout(timeoutMs);
+    let stream: ClientHttp2Stream;
     try {
-      stream = session.request({
-        ':method': 'POST',
-        ':path': path,
-        'content-type': 'application/grpc',
-        te: 'trailers',
-        ...options.metadata,
-      });
+      stream = session.request(headers);
     } catch (error) {
-      reject(unavailable(error));
+      reject(unavailable(error, true));
       return;
     }
-    let headers: IncomingHttpHeaders = {};
+    let responseHeaders: IncomingHttpHeaders | undefined;
     let trailers: IncomingHttpHeaders = {};
     const chunks: Buffer[] = [];
     let received = 0;
     let settled = false;
+    let timer: NodeJS.Timeout | undefined;
     const finish = (outcome: () => void): void => {
       if (settled) return;
       settled = true;
       signal?.removeEventListener('abort', onAbort);
+      if (timer !== undefined) clearTimeout(timer);
       outcome();
     };
     const onAbort = (): void => {
@@ -88,8 +142,18 @@ export function unaryCall(
       stream.close(constants.NGHTTP2_CANCEL);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
+    if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) {
+      timer = setTimeout(() => {
+        finish(() =>
+          resolve(
+            statusOutcome(GrpcCode.DEADLINE_EXCEEDED, 'context deadline exceeded', responseHeaders),
+          ),
+        );
+        stream.close(constants.NGHTTP2_CANCEL);
+      }, timeoutMs);
+    }
     stream.on('response', (value) => {
-      headers = value;
+      responseHeaders = value;
     });
     stream.on('trailers', (value) => {
       trailers = value;
@@ -110,60 +174,137 @@ export function unaryCall(
       }
       chunks.push(chunk);
     });
-    stream.on('error', (error) => finish(() => reject(unavailable(error))));
+    stream.on('error', (error) => {
+      finish(() => reject(unavailable(error, neverSent(stream))));
+    });
     stream.on('close', () => {
       finish(() => {
-        const httpStatus = Number(headers[':status'] ?? 0);
-        if (httpStatus === 0) {
-          reject(unavailable(new Error(closedText(stream.rstCode))));
-          return;
-        }
-        const status = trailers['grpc-status'] ?? headers['grpc-status'];
-        if (status === undefined) {
-          if (httpStatus !== 200) {
-            reject(
-              new RemoteCallError(
-                codeFromHttpStatus(httpStatus),
-                `unexpected HTTP status code received from server: ${httpStatus}`,
-              ),
-            );
-          } else {
-            reject(unavailable(new Error(closedText(stream.rstCode))));
-          }
-          return;
-        }
-        const code = Number(status);
-        if (code !== GrpcCode.OK) {
-          const message = trailers['grpc-message'] ?? headers['grpc-message'];
-          reject(
-            new RemoteCallError(code, decodeMessage(typeof message === 'string' ? message : '')),
-          );
-          return;
-        }
-        const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received);
-        if (body.byteLength < PREFIX || body.readUInt32BE(1) !== body.byteLength - PREFIX) {
-          reject(new RemoteCallError(GrpcCode.INTERNAL, 'grpc: malformed unary response'));
-          return;
-        }
-        if (body[0] !== 0) {
-          reject(new RemoteCallError(GrpcCode.INTERNAL, 'grpc: compressed response not supported'));
-          return;
-        }
-        resolve({ message: body.subarray(PREFIX), headers, trailers });
+        const result = closedOutcome(stream, responseHeaders, trailers, chunks, received);
+        if (result instanceof RemoteCallError) reject(result);
+        else resolve(result);
       });
     });
-    const prefix = Buffer.allocUnsafe(PREFIX);
-    prefix[0] = 0;
-    prefix.writeUInt32BE(request.byteLength, 1);
-    // Two writes instead of one concatenated frame: a 4 MiB body is not copied again.
-    stream.write(prefix);
-    stream.end(request);
+    writeRequest(stream, request);
   });
 }
 
-function unavailable(error: unknown): RemoteCallError {
+/** Node timers overflow above 2^31-1 ms; such deadlines are left to the peer. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function writeRequest(
+  stream: ClientHttp2Stream,
+  request: Uint8Array | readonly Uint8Array[],
+): void {
+  if (request instanceof Uint8Array) {
+    // Two writes instead of one concatenated frame: a 4 MiB body is not copied again.
+    stream.write(framePrefix(request.byteLength));
+    stream.end(request);
+    return;
+  }
+  const last = request.length - 1;
+  for (let index = 0; index < last; index++) {
+    const part = request[index] as Uint8Array;
+    if (part.byteLength > 0) stream.write(part);
+  }
+  stream.end(request[last]);
+}
+
+/** The 5-byte gRPC message prefix (uncompressed) for a message of `length` bytes. */
+export function framePrefix(length: number): Buffer {
+  const prefix = Buffer.allocUnsafe(PREFIX);
+  prefix[0] = 0;
+  prefix.writeUInt32BE(length, 1);
+  return prefix;
+}
+
+/** The outcome of a stream that closed: the peer's status, or why there is none. */
+function closedOutcome(
+  stream: ClientHttp2Stream,
+  headers: IncomingHttpHeaders | undefined,
+  trailers: IncomingHttpHeaders,
+  chunks: readonly Buffer[],
+  received: number,
+): UnaryOutcome | RemoteCallError {
+  const httpStatus = Number(headers?.[':status'] ?? 0);
+  if (headers === undefined || httpStatus === 0) {
+    return unavailable(new Error(closedText(stream.rstCode)), neverSent(stream));
+  }
+  const status = trailers['grpc-status'] ?? headers['grpc-status'];
+  if (status === undefined) {
+    if (httpStatus !== 200) {
+      return statusOutcome(
+        codeFromHttpStatus(httpStatus),
+        `unexpected HTTP status code received from server: ${httpStatus}`,
+        headers,
+      );
+    }
+    return unavailable(new Error(closedText(stream.rstCode)), false);
+  }
+  const code = Number(status);
+  // A trailers-only answer carries its status in the headers; then there are no trailers.
+  const statusFrom = trailers['grpc-status'] === undefined ? headers : trailers;
+  const rawMessage = statusFrom['grpc-message'];
+  const rawDetails = statusFrom['grpc-status-details-bin'];
+  const details = typeof rawDetails === 'string' ? rawDetails : undefined;
+  const message = decodeMessage(typeof rawMessage === 'string' ? rawMessage : '');
+  if (code !== GrpcCode.OK) {
+    return { code, message, details, response: undefined, headers, trailers };
+  }
+  const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received);
+  if (body.byteLength < PREFIX || body.readUInt32BE(1) !== body.byteLength - PREFIX) {
+    return statusOutcome(GrpcCode.INTERNAL, 'grpc: malformed unary response', headers, trailers);
+  }
+  if (body[0] !== 0) {
+    return statusOutcome(
+      GrpcCode.INTERNAL,
+      'grpc: compressed response not supported',
+      headers,
+      trailers,
+    );
+  }
+  return { code, message, details, response: body.subarray(PREFIX), headers, trailers };
+}
+
+function statusOutcome(
+  code: number,
+  message: string,
+  headers: IncomingHttpHeaders | undefined,
+  trailers: IncomingHttpHeaders = {},
+): UnaryOutcome {
+  return {
+    code,
+    message,
+    details: undefined,
+    response: undefined,
+    headers: headers ?? {},
+    trailers,
+  };
+}
+
+/**
+ * True when the request never reached the peer: the stream got no id because the session never
+ * connected, or the peer refused the stream unprocessed (after a GOAWAY). Such a call may be sent
+ * elsewhere without any risk of running twice.
+ */
+function neverSent(stream: ClientHttp2Stream): boolean {
+  return stream.id === undefined || stream.rstCode === REFUSED_STREAM;
+}
+
+/** `grpc-timeout` for a deadline in milliseconds (at most eight digits, coarser units above). */
+export function grpcTimeout(ms: number): string {
+  const whole = Math.max(0, Math.ceil(ms));
+  if (whole <= MAX_TIMEOUT_DIGITS) return `${whole}m`;
+  const seconds = Math.ceil(whole / 1000);
+  if (seconds <= MAX_TIMEOUT_DIGITS) return `${seconds}S`;
+  return `${Math.min(MAX_TIMEOUT_DIGITS, Math.ceil(seconds / 3600))}H`;
+}
+
+function unavailable(error: unknown, unsent: boolean): RemoteCallError {
   const text = error instanceof Error ? error.message : String(error);
-  return new RemoteCallError(GrpcCode.UNAVAILABLE, `connection error: ${text}`, { cause: error });
+  return new RemoteCallError(GrpcCode.UNAVAILABLE, `connection error: ${text}`, {
+    cause: error,
+    unsent,
+  });
 }
 
 function closedText(rstCode: number | undefined): string {

@@ -1,5 +1,7 @@
 import { type ClientHttp2Session, connect, type SecureClientSessionOptions } from 'node:http2';
 import { connect as connectTcp, type Socket } from 'node:net';
+import { RemoteCallError } from '../core/invoke/errors.js';
+import { GrpcCode } from '../kernel/index.js';
 
 /** Settings of an `Http2SessionPool`. */
 export interface Http2SessionPoolOptions {
@@ -66,6 +68,51 @@ export class Http2SessionPool {
     return session;
   }
 
+  /**
+   * A session to `origin` once its connection is up. Rejects with an UNAVAILABLE
+   * `RemoteCallError` marked `unsent` when it cannot connect (nothing was sent on it), or with
+   * the signal's reason.
+   */
+  async ready(origin: string, signal?: AbortSignal): Promise<ClientHttp2Session> {
+    let session: ClientHttp2Session;
+    try {
+      session = this.session(origin);
+    } catch (error) {
+      throw notConnected(error);
+    }
+    if (!session.connecting) return session;
+    await new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        session.off('connect', onConnect);
+        session.off('error', onError);
+        session.off('close', onClose);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onConnect = (): void => {
+        done();
+        resolve();
+      };
+      const onError = (error: unknown): void => {
+        done();
+        reject(notConnected(error));
+      };
+      const onClose = (): void => onError(new Error(`the connection to ${origin} closed`));
+      const onAbort = (): void => {
+        done();
+        reject(signal?.reason);
+      };
+      if (signal?.aborted) {
+        onAbort();
+        return;
+      }
+      session.on('connect', onConnect);
+      session.on('error', onError);
+      session.on('close', onClose);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    return session;
+  }
+
   /** Drops the session to `origin` so the next call dials again (after a failure). */
   reset(origin: string): void {
     const session = this.#sessions.get(origin);
@@ -87,6 +134,14 @@ export class Http2SessionPool {
     this.#sessions.clear();
     await Promise.all(closing);
   }
+}
+
+function notConnected(error: unknown): RemoteCallError {
+  const text = error instanceof Error ? error.message : String(error);
+  return new RemoteCallError(GrpcCode.UNAVAILABLE, `connection error: ${text}`, {
+    cause: error,
+    unsent: true,
+  });
 }
 
 /** A TCP connection to an `http://host:port` origin with Nagle's algorithm off. */

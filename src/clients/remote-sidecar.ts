@@ -1,17 +1,17 @@
-import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { fromBinary } from '@bufbuild/protobuf';
 import { grpcStatusJson, httpStatusFromGrpcCode } from '../app-channel/grpc-status.js';
 import type { OutboundCall, RemoteInvoker } from '../core/invoke/ports.js';
 import type { AppResponse } from '../core/ports/app-channel.js';
 import { HTTPExtension_Verb } from '../gen/dapr/proto/common/v1/common_pb.js';
 import { APIVersion } from '../gen/dapr/proto/internals/v1/apiversion_pb.js';
 import {
-  InternalInvokeRequestSchema,
   type InternalInvokeResponse,
   InternalInvokeResponseSchema,
 } from '../gen/dapr/proto/internals/v1/service_invocation_pb.js';
 import { unaryCall } from './grpc-unary.js';
 import { Http2SessionPool } from './http2-session-pool.js';
-import { fromListMap, toListMap } from './list-string-map.js';
+import { internalInvokeRequestFrame } from './invoke-wire.js';
+import { fromListMap } from './list-string-map.js';
 
 const CALL_LOCAL = '/dapr.proto.internals.v1.ServiceInvocation/CallLocal';
 
@@ -49,22 +49,18 @@ export class RemoteSidecarClient implements RemoteInvoker {
 
   /** Sends one invocation to the peer at `address` (`host:port`) and maps its answer. */
   async invoke(address: string, call: OutboundCall, signal?: AbortSignal): Promise<AppResponse> {
-    const request = create(InternalInvokeRequestSchema, {
-      ver: APIVersion.V1,
-      metadata: toListMap(call.headers),
-      message: {
-        method: call.method,
-        data: { typeUrl: call.typeUrl ?? '', value: call.body },
-        contentType: call.contentType ?? '',
-        httpExtension: { verb: verbOf(call.verb), querystring: call.query ?? '' },
-      },
+    const frame = internalInvokeRequestFrame(APIVersion.V1, call.headers, {
+      method: call.method,
+      typeUrl: call.typeUrl ?? '',
+      body: call.body,
+      contentType: call.contentType ?? '',
+      verb: verbOf(call.verb),
+      query: call.query ?? '',
     });
-    const result = await unaryCall(
-      this.#pool.session(originOf(address)),
-      CALL_LOCAL,
-      toBinary(InternalInvokeRequestSchema, request),
-      { signal, maxResponseBytes: this.#maxResponseBytes },
-    );
+    const result = await unaryCall(this.#pool.session(originOf(address)), CALL_LOCAL, frame, {
+      signal,
+      maxResponseBytes: this.#maxResponseBytes,
+    });
     return toAppResponse(fromBinary(InternalInvokeResponseSchema, result.message));
   }
 

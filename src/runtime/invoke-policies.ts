@@ -11,6 +11,9 @@ import type { AttemptVerdict } from '../resiliency/retry-policy.js';
  * target of its own. Runners without any policy are left out, so a plain call pays nothing.
  */
 export function invokePolicies(policies: ResiliencyPolicies): InvokePolicies {
+  // The built-in retries are one runner for every app without a target: adapted once, not
+  // once per call.
+  const adapted = new WeakMap<ResiliencyRunner, PolicyRunner>();
   return {
     forApp(targetId, endpoint) {
       const runner = policies.forApp(targetId, endpoint);
@@ -18,13 +21,20 @@ export function invokePolicies(policies: ResiliencyPolicies): InvokePolicies {
     },
     builtInRetries(appId) {
       const runner = policies.serviceInvocationRetries(appId);
-      return runner.isNoop ? undefined : adapt(runner);
+      if (runner.isNoop) return undefined;
+      let made = adapted.get(runner);
+      if (made === undefined) {
+        made = adapt(runner);
+        adapted.set(runner, made);
+      }
+      return made;
     },
   };
 }
 
 function adapt(runner: ResiliencyRunner): PolicyRunner {
   return {
+    hasRetries: runner.hasRetries,
     async run<T>(
       operation: (signal: AbortSignal | undefined) => Promise<T>,
       options: PolicyRunOptions<T>,

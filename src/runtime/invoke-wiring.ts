@@ -1,21 +1,25 @@
 import { grpcProxyFallback } from '../api/grpc/proxy.js';
 import type { GrpcFallback } from '../api/grpc/server/types.js';
 import { GrpcStreamProxy } from '../clients/grpc-stream-proxy.js';
-import { HttpEndpointClient } from '../clients/http-endpoint.js';
+import { UnaryProxyCall } from '../clients/grpc-unary-proxy.js';
+import type { HttpEndpointClient } from '../clients/http-endpoint.js';
 import { Http2SessionPool } from '../clients/http2-session-pool.js';
-import { RemoteSidecarClient } from '../clients/remote-sidecar.js';
+import type { RemoteSidecarClient } from '../clients/remote-sidecar.js';
 import { createComponent } from '../components/contracts/component.js';
 import {
   formatHostPort,
+  isMultiNameResolver,
+  NameNotFoundError,
   type NameResolver,
   nameResolutionMetadata,
 } from '../components/contracts/nameresolution.js';
 import { defaultNameResolution } from '../components/nameresolution/sqlite.js';
 import type { ComponentRegistry } from '../components/registry.js';
 import { AccessControl } from '../core/invoke/access-control.js';
+import { AddressCache } from '../core/invoke/address-cache.js';
 import type { ForwardedHost } from '../core/invoke/headers.js';
 import { InvokeService } from '../core/invoke/invoke-service.js';
-import type { ExternalHttpTarget } from '../core/invoke/ports.js';
+import type { ExternalHttpTarget, ForgetTarget, ResolveTarget } from '../core/invoke/ports.js';
 import type { AppChannel } from '../core/ports/app-channel.js';
 import type { Logger } from '../kernel/logger.js';
 import { errorText } from '../kernel/tapr-error.js';
@@ -23,6 +27,7 @@ import type { ResiliencyPolicies } from '../resiliency/policies.js';
 import { resolveHttpEndpointValues, type SecretResolver } from '../resources/metadata-values.js';
 import type { ConfigurationResource, HTTPEndpointResource } from '../resources/types.js';
 import { invokePolicies } from './invoke-policies.js';
+import { LazyClient, lazyExternalInvoker, lazyRemoteInvoker } from './lazy-client.js';
 import type { SidecarOptions } from './options.js';
 import { StartupError } from './startup-error.js';
 
@@ -55,8 +60,8 @@ export class Invocation {
   readonly grpcFallback: GrpcFallback;
   readonly #resolver: NameResolver | undefined;
   readonly #pool: Http2SessionPool;
-  readonly #remote: RemoteSidecarClient;
-  readonly #external: HttpEndpointClient;
+  readonly #remote: LazyClient<RemoteSidecarClient>;
+  readonly #external: LazyClient<HttpEndpointClient>;
   readonly #context: InvocationContext;
   #registered = false;
 
@@ -69,11 +74,15 @@ export class Invocation {
     this.#context = context;
     this.#resolver = resolver;
     this.#pool = new Http2SessionPool({ tls: { rejectUnauthorized: false } });
-    this.#remote = new RemoteSidecarClient({
-      maxBodyBytes: options.maxBodySizeBytes,
-      pool: this.#pool,
+    const pool = this.#pool;
+    this.#remote = new LazyClient(async () => {
+      const { RemoteSidecarClient } = await import('../clients/remote-sidecar.js');
+      return new RemoteSidecarClient({ maxBodyBytes: options.maxBodySizeBytes, pool });
     });
-    this.#external = new HttpEndpointClient({ maxResponseBytes: options.maxBodySizeBytes });
+    this.#external = new LazyClient(async () => {
+      const { HttpEndpointClient } = await import('../clients/http-endpoint.js');
+      return new HttpEndpointClient({ maxResponseBytes: options.maxBodySizeBytes });
+    });
     const httpApp = options.appProtocol.startsWith('http') || options.appProtocol === 'h2c';
     this.service = new InvokeService({
       appId: options.appId,
@@ -81,21 +90,24 @@ export class Invocation {
       appChannel: context.appChannel,
       appHealthy: context.appHealthy,
       accessControl: new AccessControl(context.configuration.accessControl, httpApp),
-      resolve: async (appId, namespace, signal) => {
-        if (resolver === undefined) throw new Error('name resolver not initialized');
-        const found = await resolver.resolve({ appId, namespace }, signal);
-        return formatHostPort(found.host, found.port);
-      },
-      remote: this.#remote,
-      external: this.#external,
+      ...resolution(resolver),
+      remote: lazyRemoteInvoker(this.#remote),
+      external: lazyExternalInvoker(this.#external),
       httpEndpoints: (name) => endpoints.get(name),
       policies: context.resiliency === undefined ? undefined : invokePolicies(context.resiliency),
       forwardedHost: context.host,
     });
-    const proxy = new GrpcStreamProxy(this.#pool);
+    const proxy = new GrpcStreamProxy(pool);
     this.grpcFallback = grpcProxyFallback({
       invoke: this.service,
-      forward: (inbound, destination) => proxy.forward(inbound, destination),
+      transport: {
+        connect: async (origin, signal) => {
+          await pool.ready(origin, signal);
+        },
+        forward: (inbound, destination) => proxy.forward(inbound, destination),
+        unary: (inbound, unaryOptions) => new UnaryProxyCall(pool, inbound, unaryOptions),
+      },
+      maxRequestBytes: options.maxBodySizeBytes,
       app: () => {
         const channel = context.appChannel();
         if (channel === undefined || !channel.protocol.startsWith('grpc')) return undefined;
@@ -106,6 +118,7 @@ export class Invocation {
         return {
           origin: `${scheme}://${host}:${options.appPort ?? 0}`,
           appToken: options.appToken,
+          runLimited: limitedRunner(channel),
         };
       },
     });
@@ -185,9 +198,60 @@ export class Invocation {
   /** Closes the clients and the resolver (after the servers drained). */
   async close(): Promise<void> {
     await this.unregister();
-    await Promise.all([this.#remote.close(), this.#external.close(), this.#pool.close()]);
+    await Promise.all([
+      this.#remote.made().then((client) => client?.close()),
+      this.#external.made().then((client) => client?.close()),
+      this.#pool.close(),
+    ]);
     await this.#resolver?.close();
   }
+}
+
+/** The channel's `--app-max-concurrency` runner when it has a limit (gRPC app channels do). */
+function limitedRunner(
+  channel: AppChannel,
+): (<T>(work: () => Promise<T>, signal?: AbortSignal) => Promise<T>) | undefined {
+  const limited = channel as Partial<{
+    readonly concurrencyLimited: boolean;
+    runLimited<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+  }>;
+  if (limited.concurrencyLimited !== true || limited.runLimited === undefined) return undefined;
+  return (work, signal) => limited.runLimited?.(work, signal) ?? work();
+}
+
+/**
+ * How invocation finds an app: through a short-lived cache of all its instances when the
+ * resolver can list them (Dapr caches `ResolverMulti` answers the same way), else by asking the
+ * resolver on every call.
+ */
+function resolution(resolver: NameResolver | undefined): {
+  readonly resolve: ResolveTarget;
+  readonly forget?: ForgetTarget;
+} {
+  if (resolver === undefined) {
+    return {
+      resolve: async () => {
+        throw new Error('name resolver not initialized');
+      },
+    };
+  }
+  if (!isMultiNameResolver(resolver)) {
+    return {
+      resolve: async (appId, namespace, signal) => {
+        const found = await resolver.resolve({ appId, namespace }, signal);
+        return formatHostPort(found.host, found.port);
+      },
+    };
+  }
+  const cache = new AddressCache(async (appId, namespace) => {
+    const found = await resolver.resolveAll({ appId, namespace });
+    if (found.length === 0) throw new NameNotFoundError(appId, namespace);
+    return found.map((address) => formatHostPort(address.host, address.port));
+  });
+  return {
+    resolve: (appId, namespace) => cache.resolve(appId, namespace),
+    forget: (appId, namespace, address) => cache.forget(appId, namespace, address),
+  };
 }
 
 async function createResolver(context: InvocationContext): Promise<NameResolver | undefined> {
@@ -198,7 +262,7 @@ async function createResolver(context: InvocationContext): Promise<NameResolver 
       : configured;
   const type = `nameresolution.${spec.component}`;
   try {
-    const definition = context.registry.lookup(type, spec.version);
+    const definition = await context.registry.lookup(type, spec.version);
     if (definition.kind !== 'nameresolution') throw new Error(`${type} is not a name resolver`);
     const created = await createComponent(
       definition as never,

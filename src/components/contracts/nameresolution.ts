@@ -51,6 +51,21 @@ export interface NameResolver extends Component {
   resolve(request: ResolveRequest, signal?: AbortSignal): Promise<ResolvedAddress>;
 }
 
+/**
+ * A resolver that can list every live instance of an app at once (Dapr's `ResolverMulti`), so
+ * the runtime may keep the list for a few seconds and take turns itself instead of asking on
+ * every call.
+ */
+export interface MultiNameResolver extends NameResolver {
+  /** Every live instance of the app in a stable order; empty when none is known. */
+  resolveAll(request: ResolveRequest, signal?: AbortSignal): Promise<readonly ResolvedAddress[]>;
+}
+
+/** True when the resolver can list all instances (`MultiNameResolver`). */
+export function isMultiNameResolver(resolver: NameResolver): resolver is MultiNameResolver {
+  return typeof (resolver as Partial<MultiNameResolver>).resolveAll === 'function';
+}
+
 const NAME_NOT_FOUND = Symbol.for('tapr.nameNotFound');
 
 /** No live instance of the app id is known; the message is Dapr's sqlite resolver's text. */

@@ -8,8 +8,8 @@ import { defineComponent } from '../contracts/component.js';
 import {
   formatHostPort,
   type InstanceInfo,
+  type MultiNameResolver,
   NameNotFoundError,
-  type NameResolver,
   parseHostPort,
   type ResolvedAddress,
   type ResolveRequest,
@@ -103,7 +103,7 @@ function renewEveryMs(updateIntervalMs: number): number {
 /** How many update intervals a dead row stays before the cleanup deletes it. */
 const CLEANUP_AFTER_INTERVALS = 3;
 
-class SqliteNameResolver implements NameResolver {
+class SqliteNameResolver implements MultiNameResolver {
   readonly #db: BetterSqlite3.Database;
   readonly #statements: HostStatements;
   readonly #options: SqliteNameResolutionOptions;
@@ -155,6 +155,14 @@ class SqliteNameResolver implements NameResolver {
   }
 
   async resolve(request: ResolveRequest, signal?: AbortSignal): Promise<ResolvedAddress> {
+    const namespace = request.namespace ?? '';
+    const addresses = await this.resolveAll(request, signal);
+    const picked = this.#turns.pick(`${namespace}/${request.appId}`, addresses);
+    if (picked === undefined) throw new NameNotFoundError(request.appId, namespace);
+    return picked;
+  }
+
+  async resolveAll(request: ResolveRequest, signal?: AbortSignal): Promise<ResolvedAddress[]> {
     this.#assertOpen();
     const namespace = request.namespace ?? '';
     const rows = await retryWhileBusy(
@@ -167,9 +175,7 @@ class SqliteNameResolver implements NameResolver {
       const address = parseHostPort(row.address);
       if (address !== undefined) addresses.push(address);
     }
-    const picked = this.#turns.pick(`${namespace}/${request.appId}`, addresses);
-    if (picked === undefined) throw new NameNotFoundError(request.appId, namespace);
-    return picked;
+    return addresses;
   }
 
   /** Runs a first cleanup pass and schedules the next ones; does nothing when disabled. */

@@ -1,7 +1,7 @@
 import {
   type InstanceInfo,
+  type MultiNameResolver,
   NameNotFoundError,
-  type NameResolver,
   type ResolvedAddress,
   type ResolveRequest,
 } from '../contracts/nameresolution.js';
@@ -40,7 +40,7 @@ export class StaticHostTable {
  * A name resolver over a `StaticHostTable`, for tests of service invocation that need
  * resolution without files or timers; same namespace and round-robin rules as the sqlite one.
  */
-export class StaticNameResolver implements NameResolver {
+export class StaticNameResolver implements MultiNameResolver {
   readonly #table: StaticHostTable;
   readonly #owner = Symbol('registration');
   readonly #turns = new RoundRobin();
@@ -63,6 +63,10 @@ export class StaticNameResolver implements NameResolver {
     const picked = this.#turns.pick(`${namespace}/${request.appId}`, addresses);
     if (picked === undefined) throw new NameNotFoundError(request.appId, namespace);
     return picked;
+  }
+
+  async resolveAll(request: ResolveRequest): Promise<readonly ResolvedAddress[]> {
+    return this.#table.addresses(request.appId, request.namespace ?? '');
   }
 
   async close(): Promise<void> {

@@ -10,11 +10,21 @@ const POLICY_ERROR = Symbol.for('tapr.invokePolicyError');
 export class RemoteCallError extends Error {
   readonly [REMOTE_CALL_ERROR] = true;
   readonly grpcCode: number;
+  /**
+   * True when the request provably never reached the peer (no connection, or the stream was
+   * refused unprocessed), so sending it to another instance cannot run it twice.
+   */
+  readonly unsent: boolean;
 
-  constructor(grpcCode: number, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(
+    grpcCode: number,
+    message: string,
+    options?: { readonly cause?: unknown; readonly unsent?: boolean },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'RemoteCallError';
     this.grpcCode = grpcCode;
+    this.unsent = options?.unsent ?? false;
   }
 }
 

@@ -23,9 +23,11 @@ import {
 import { normalizeMethod } from './method.js';
 import type {
   ExternalInvoker,
+  ForgetTarget,
   InvokePolicies,
   OutboundCall,
   PolicyFailure,
+  PolicyRunner,
   RemoteInvoker,
   ResolveTarget,
 } from './ports.js';
@@ -43,6 +45,8 @@ export interface InvokeServiceOptions {
   readonly appHealthy?: () => boolean;
   readonly accessControl: AccessControl;
   readonly resolve: ResolveTarget;
+  /** Called when a connection to a resolved address failed (cached answers drop it). */
+  readonly forget?: ForgetTarget | undefined;
   readonly remote: RemoteInvoker;
   readonly external?: ExternalInvoker | undefined;
   readonly httpEndpoints?: HttpEndpointLookup;
@@ -189,6 +193,22 @@ export class InvokeService {
     this.#options.remote.reset(address);
   }
 
+  /**
+   * The resiliency policy for a gRPC call proxied to another sidecar, as Dapr picks it: the
+   * target's app policy with `app:/package.Service/Method` keying the breaker. Undefined when
+   * nothing applies; calls to this sidecar's own app get none, as in Dapr.
+   */
+  proxyPolicy(targetId: string, path: string): PolicyRunner | undefined {
+    return this.#options.policies?.forApp(targetId, `${targetId}:${path}`);
+  }
+
+  /** A proxied call could not reach the peer of `route`: reset its connection and forget it. */
+  proxyFailed(route: ProxyRoute): void {
+    if (route.kind !== 'remote') return;
+    this.#options.remote.reset(route.address);
+    this.#options.forget?.(route.appId, route.namespace, route.address);
+  }
+
   #authorize(headers: HeaderRecord, operation: string, verb: string, httpApp: boolean): void {
     const decision = this.#options.accessControl.check({
       callerAppId: headerValue(headers, CALLER_ID_HEADER),
@@ -227,14 +247,33 @@ export class InvokeService {
     return this.#withHopRetries(target.appId, replayable, signal, async (attemptSignal) => {
       const address = await this.#options.resolve(target.appId, target.namespace, attemptSignal);
       try {
-        return await this.#options.remote.invoke(address, call, attemptSignal);
+        return await this.#callRemote(target, address, call, attemptSignal);
       } catch (error) {
-        if (isRemoteCallError(error) && error.grpcCode === GrpcCode.UNAVAILABLE) {
-          this.#options.remote.reset(address);
-        }
-        throw error;
+        // A request that never left may go to another instance at once, whatever the policy:
+        // it cannot run twice. This is how a stopped instance still cached is skipped.
+        if (!isRemoteCallError(error) || !error.unsent) throw error;
+        const next = await this.#options.resolve(target.appId, target.namespace, attemptSignal);
+        return await this.#callRemote(target, next, call, attemptSignal);
       }
     });
+  }
+
+  /** One call to a peer sidecar; a transport failure resets its connection and forgets it. */
+  async #callRemote(
+    target: { readonly appId: string; readonly namespace: string },
+    address: string,
+    call: OutboundCall,
+    signal: AbortSignal | undefined,
+  ): Promise<AppResponse> {
+    try {
+      return await this.#options.remote.invoke(address, call, signal);
+    } catch (error) {
+      if (isRemoteCallError(error) && error.grpcCode === GrpcCode.UNAVAILABLE) {
+        this.#options.remote.reset(address);
+        this.#options.forget?.(target.appId, target.namespace, address);
+      }
+      throw error;
+    }
   }
 
   /**

@@ -11,6 +11,12 @@ export type ResolveTarget = (
   signal?: AbortSignal,
 ) => Promise<string>;
 
+/**
+ * Tells name resolution that a connection to `address` failed, so it is not handed out again
+ * before the resolver has been asked anew (a stopped instance leaves at once).
+ */
+export type ForgetTarget = (appId: string, namespace: string, address: string) => void;
+
 /** An invocation on its way to another sidecar or an external HTTP service, headers stamped. */
 export interface OutboundCall {
   readonly method: string;
@@ -84,6 +90,8 @@ export interface PolicyRunOptions<T> {
 
 /** Runs one operation under a resiliency policy (timeout, retries, circuit breaker). */
 export interface PolicyRunner {
+  /** True when a failed attempt may be repeated, so the request must be kept (Dapr's `HasRetries`). */
+  readonly hasRetries?: boolean;
   run<T>(
     operation: (signal: AbortSignal | undefined) => Promise<T>,
     options: PolicyRunOptions<T>,

@@ -60,11 +60,15 @@ describe('invocation topology: namespaces, several instances, failures', {
     }
 
     await cluster.start('worker', { appPort: third.port });
+    // The caller keeps resolved instances for a few seconds: the newcomer joins within them.
+    await eventually(async () => (await who(caller, 'worker')) === 'w3');
     const withThird = new Set<string>();
     for (let index = 0; index < 6; index++) withThird.add(await who(caller, 'worker'));
     assert.deepEqual(withThird, new Set(['w1', 'w2', 'w3']));
 
-    // A stopped sidecar withdraws its registration: no call reaches it any more.
+    // A stopped sidecar withdraws its registration, and the caller drops it from its cache
+    // at the first refused connection, sending that call on to another instance: no call
+    // fails and none reaches it any more.
     await two.stop();
     const afterLeave = new Set<string>();
     for (let index = 0; index < 6; index++) afterLeave.add(await who(caller, 'worker'));

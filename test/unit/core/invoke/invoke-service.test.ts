@@ -157,6 +157,37 @@ describe('InvokeService: the calling side', () => {
     assert.deepEqual(remote.resets, ['127.0.0.1:50002', '127.0.0.1:50002']);
   });
 
+  it('sends a request that never left to the next instance at once, forgetting the dead one', async () => {
+    const forgotten: string[] = [];
+    const addresses = ['127.0.0.1:1', '127.0.0.1:2'];
+    const { invoke, remote } = service({
+      resolve: async () => addresses.shift() ?? 'none',
+      forget: (appId, namespace, address) => forgotten.push(`${namespace}/${appId} ${address}`),
+      builtInRetry: { maxRetries: 0, intervalMs: 1 },
+    });
+    remote.failures = [new RemoteCallError(14, 'connection refused', { unsent: true })];
+    // Even a body that cannot be replayed: it never left.
+    const response = await invoke.invoke(request('orders', { replayable: false }));
+    assert.equal(response.status, 200);
+    assert.deepEqual(
+      remote.calls.map((call) => call.address),
+      ['127.0.0.1:1', '127.0.0.1:2'],
+    );
+    assert.deepEqual(forgotten, ['default/orders 127.0.0.1:1']);
+    assert.deepEqual(remote.resets, ['127.0.0.1:1']);
+  });
+
+  it('tries a request that never left only once more', async () => {
+    const { invoke, remote } = service({ builtInRetry: { maxRetries: 0, intervalMs: 1 } });
+    remote.failures = [
+      new RemoteCallError(14, 'refused', { unsent: true }),
+      new RemoteCallError(14, 'refused again', { unsent: true }),
+    ];
+    const error = await rejection(invoke.invoke(request('orders')));
+    assert.equal(remote.calls.length, 2);
+    assert.match(error.message, /refused again/);
+  });
+
   it('gives up after three retries with ERR_DIRECT_INVOKE', async () => {
     const { invoke, remote } = service();
     remote.failures = Array.from(
@@ -290,6 +321,34 @@ describe('InvokeService: the receiving side', () => {
     assert.equal((await rejection(none.callLocal(call))).message, 'app channel is not initialized');
     const sick = service({ appHealthy: () => false }).invoke;
     assert.equal((await rejection(sick.callLocal(call))).message, 'app is not in a healthy state');
+  });
+
+  it('gives proxied calls to other apps the app policy keyed by app and gRPC path', async () => {
+    const keys: string[] = [];
+    const runner: PolicyRunner = { run: (operation) => operation(undefined) };
+    const { invoke } = service({
+      policies: {
+        forApp: (target, endpoint) => {
+          keys.push(`${target} ${endpoint}`);
+          return runner;
+        },
+        builtInRetries: () => undefined,
+      },
+    });
+    assert.equal(invoke.proxyPolicy('other', '/pkg.Svc/Do'), runner);
+    assert.deepEqual(keys, ['other other:/pkg.Svc/Do']);
+    assert.equal(service().invoke.proxyPolicy('other', '/pkg.Svc/Do'), undefined);
+  });
+
+  it('forgets a peer a proxied call could not reach', () => {
+    const forgotten: string[] = [];
+    const { invoke, remote } = service({
+      forget: (appId, namespace, address) => forgotten.push(`${namespace}/${appId} ${address}`),
+    });
+    invoke.proxyFailed({ kind: 'remote', appId: 'other', namespace: 'ns', address: 'h:1' });
+    invoke.proxyFailed({ kind: 'local', appId: 'me' });
+    assert.deepEqual(forgotten, ['ns/other h:1']);
+    assert.deepEqual(remote.resets, ['h:1']);
   });
 
   it('routes proxied gRPC calls to itself or the resolved peer', async () => {
