@@ -1,5 +1,6 @@
 import type { MetadataRecord } from '../../components/contracts/component.js';
 import { type Logger, silentLogger } from '../../kernel/logger.js';
+import { RandomHexPool } from '../../kernel/random-hex-pool.js';
 import type { ResiliencyPolicies } from '../../resiliency/policies.js';
 import type { PolicyRunner } from '../../resiliency/policy-runner.js';
 import { isRawPayload, PublishMetadataError } from './publish-metadata.js';
@@ -57,6 +58,7 @@ export class PublishService {
       namespace: options.namespace,
       logger: options.logger ?? silentLogger,
       now: options.now ?? (() => new Date()),
+      random: new RandomHexPool(),
     };
   }
 

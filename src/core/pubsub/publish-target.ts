@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import type { MetadataRecord } from '../../components/contracts/component.js';
 import { PubSubFeature } from '../../components/contracts/pubsub.js';
 import type { Logger } from '../../kernel/logger.js';
+import type { RandomHexPool } from '../../kernel/random-hex-pool.js';
 import { errorText, type TaprError } from '../../kernel/tapr-error.js';
 import type { PolicyRunner } from '../../resiliency/policy-runner.js';
 import { type BulkEntry, type BulkOutcome, publishBulk } from './bulk-publish.js';
@@ -24,6 +24,8 @@ export interface PublishContext {
   readonly runner: PolicyRunner | undefined;
   readonly logger: Logger;
   readonly now: () => Date;
+  /** Where fresh trace and span ids come from. */
+  readonly random: RandomHexPool;
 }
 
 /** The trace context a publish carries into its CloudEvent. */
@@ -53,9 +55,9 @@ export interface BulkEntryInput {
 }
 
 /** A W3C traceparent with random ids, for a publish that came without one (not sampled). */
-function freshTraceParent(): string {
-  const bytes = randomBytes(24).toString('hex');
-  return `00-${bytes.slice(0, 32)}-${bytes.slice(32, 48)}-00`;
+function freshTraceParent(random: RandomHexPool): string {
+  const hex = random.hex(24);
+  return `00-${hex.slice(0, 32)}-${hex.slice(32, 48)}-00`;
 }
 
 /**
@@ -99,7 +101,7 @@ export class PublishTarget {
    * the component under the outbound resiliency policy. Throws Dapr's errors.
    */
   async publish(payload: PublishPayload, signal: AbortSignal): Promise<void> {
-    const traceParent = payload.traceParent || freshTraceParent();
+    const traceParent = payload.traceParent || freshTraceParent(this.#context.random);
     const traceState = payload.traceState ?? '';
     let data = payload.data;
     let contentType: string | undefined = payload.contentType || undefined;
@@ -156,7 +158,7 @@ export class PublishTarget {
       }
       const data = this.#envelope(input.event, input.contentType, metadata, {
         // Dapr gives every entry its own child span; without tracing, each its own id.
-        traceParent: trace.traceParent || freshTraceParent(),
+        traceParent: trace.traceParent || freshTraceParent(this.#context.random),
         traceState: trace.traceState ?? '',
       });
       return {
