@@ -40,12 +40,36 @@ export function consumerConfig(
   if (options.ackWait > 0) config.ack_wait = nanos(options.ackWait);
   if (options.maxDeliver !== 0) config.max_deliver = options.maxDeliver;
   if (options.backOff.length > 0) config.backoff = options.backOff.map(nanos);
-  if (options.maxAckPending !== 0) config.max_ack_pending = options.maxAckPending;
+  const maxAckPending = effectiveMaxAckPending(options);
+  if (maxAckPending !== undefined) config.max_ack_pending = maxAckPending;
   if (options.replicas !== 0) config.num_replicas = options.replicas;
   if (options.memoryStorage) config.mem_storage = true;
   if (options.rateLimit !== 0) config.rate_limit_bps = options.rateLimit;
   if (options.heartbeat > 0) config.idle_heartbeat = nanos(options.heartbeat);
   return config;
+}
+
+/**
+ * The `maxAckPending` a subscription in `single` mode gets when the user set none. Dapr leaves
+ * the server's default (1,000 on nats-server 2.9), so the server pushes up to that many messages
+ * that then wait their turn locally. A small window still lets the next messages be on hand
+ * (no round trip between two messages) and lets a nakked message wait out its delay without
+ * stalling the rest, while the instances of a queue group, which share the window, still all
+ * get work.
+ */
+export const SINGLE_MODE_MAX_ACK_PENDING = 64;
+
+/**
+ * The consumer's `max_ack_pending`: the user's setting, else a bound for `single` mode (see
+ * `SINGLE_MODE_MAX_ACK_PENDING`); undefined leaves the server's default.
+ */
+export function effectiveMaxAckPending(options: JetStreamOptions): number | undefined {
+  if (options.maxAckPending !== 0) return options.maxAckPending;
+  // `ackPolicy: none` keeps nothing pending, so there is nothing to bound.
+  if (options.concurrencyMode === 'single' && options.ackPolicy !== 'none') {
+    return SINGLE_MODE_MAX_ACK_PENDING;
+  }
+  return undefined;
 }
 
 /** What `ensureConsumer` needs besides the settings. */

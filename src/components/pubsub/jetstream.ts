@@ -1,4 +1,4 @@
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager, PubAck } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../../kernel/logger.js';
 import { errorText } from '../../kernel/tapr-error.js';
@@ -81,7 +81,8 @@ class JetStreamPubSub implements PubSub {
 
   /**
    * Publishes to the topic's subject and waits for the stream's acknowledgement. A CloudEvent's
-   * `id` becomes the `Nats-Msg-Id`, so the stream drops a repeated publish, as in Dapr.
+   * `id` becomes the `Nats-Msg-Id`, so the stream drops a repeated publish, as in Dapr; a
+   * dropped one is logged as a warning.
    */
   async publish(request: PublishRequest, signal: AbortSignal): Promise<void> {
     this.#assertOpen();
@@ -90,8 +91,9 @@ class JetStreamPubSub implements PubSub {
     if (msgID === undefined) {
       this.#logger.debug('jetstream pub/sub: empty message ID, deduplication will not be possible');
     }
+    let ack: PubAck;
     try {
-      await abortable(
+      ack = await abortable(
         this.#js.publish(request.topic, request.data, msgID === undefined ? {} : { msgID }),
         signal,
       );
@@ -101,6 +103,14 @@ class JetStreamPubSub implements PubSub {
         {
           cause: error,
         },
+      );
+    }
+    if (ack.duplicate) {
+      // The caller sees a success, yet the stream kept nothing new: say so, since a dead letter
+      // (the same CloudEvent again) to a topic in the same stream is lost exactly this way.
+      this.#logger.warn(
+        `jetstream pub/sub: stream ${ack.stream} dropped the message published to ${request.topic} as a duplicate of Nats-Msg-Id ${msgID ?? ''} within its duplicate window`,
+        { topic: request.topic, stream: ack.stream, msgID },
       );
     }
   }
@@ -138,6 +148,8 @@ class JetStreamPubSub implements PubSub {
           topic,
           consumer,
           options: this.#options,
+          // The server fills in its default when `ackWait` is unset.
+          ackWaitMs: (info.config.ack_wait ?? 0) / 1_000_000,
           handler,
           logger: this.#logger,
           onClosed: (closed) => {

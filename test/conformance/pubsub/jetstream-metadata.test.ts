@@ -6,7 +6,10 @@ import {
 } from '../../../src/components/contracts/component.js';
 import { jetstreamPubSub } from '../../../src/components/pubsub/jetstream.js';
 import { connectionOptions } from '../../../src/components/pubsub/jetstream-connection.js';
-import { consumerConfig } from '../../../src/components/pubsub/jetstream-consumer.js';
+import {
+  consumerConfig,
+  SINGLE_MODE_MAX_ACK_PENDING,
+} from '../../../src/components/pubsub/jetstream-consumer.js';
 
 const NATS = 'nats://localhost:4222';
 
@@ -110,13 +113,22 @@ describe('pubsub.jetstream metadata', () => {
 
 describe('pubsub.jetstream consumer settings', () => {
   it('copies only what is set, in the units of the server', () => {
-    const options = parse({ natsURL: NATS });
+    const options = parse({ natsURL: NATS, concurrencyMode: 'parallel' });
     assert.deepEqual(consumerConfig(options, 'orders.new', '_INBOX.x'), {
       deliver_subject: '_INBOX.x',
       deliver_policy: 'all',
       ack_policy: 'explicit',
       filter_subject: 'orders.new',
     });
+  });
+
+  it('bounds max_ack_pending in single mode when maxAckPending is unset', () => {
+    const bounded = consumerConfig(parse({ natsURL: NATS }), 'orders.new', '_INBOX.x');
+    assert.equal(bounded.max_ack_pending, SINGLE_MODE_MAX_ACK_PENDING);
+    const none = parse({ natsURL: NATS, ackPolicy: 'none' });
+    assert.equal(consumerConfig(none, 'orders.new', '_INBOX.x').max_ack_pending, undefined);
+    const set = parse({ natsURL: NATS, maxAckPending: '-1' });
+    assert.equal(consumerConfig(set, 'orders.new', '_INBOX.x').max_ack_pending, -1);
   });
 
   it('maps every setting', () => {

@@ -10,8 +10,11 @@ import type {
   PubSubSubscription,
 } from '../../../src/components/contracts/pubsub.js';
 import { jetstreamPubSub } from '../../../src/components/pubsub/jetstream.js';
-import { sharedDeliverSubject } from '../../../src/components/pubsub/jetstream-consumer.js';
-import { silentLogger } from '../../../src/kernel/logger.js';
+import {
+  SINGLE_MODE_MAX_ACK_PENDING,
+  sharedDeliverSubject,
+} from '../../../src/components/pubsub/jetstream-consumer.js';
+import { type Logger, silentLogger } from '../../../src/kernel/logger.js';
 import { deferred, freePort } from '../../helpers/deferred.js';
 import { NATS_SERVER, probeServer, uniqueName, waitUntil } from '../../helpers/test-servers.js';
 import { NATS_URL, natsTestManager } from './brokers/jetstream.js';
@@ -82,12 +85,15 @@ describe('pubsub.jetstream specifics', () => {
     return jsm;
   }
 
-  async function pubsub(metadata: Record<string, string> = {}): Promise<PubSub> {
+  async function pubsub(
+    metadata: Record<string, string> = {},
+    logger: Logger = silentLogger,
+  ): Promise<PubSub> {
     manager();
     const { instance } = await createComponent(
       jetstreamPubSub,
       { natsURL: NATS_URL, ackWait: '1s', ...metadata },
-      { name: 'jetstream', appId: 'jetstream-specific', logger: silentLogger, signal: never },
+      { name: 'jetstream', appId: 'jetstream-specific', logger, signal: never },
     );
     closers.push(() => instance.close());
     return instance;
@@ -171,6 +177,31 @@ describe('pubsub.jetstream specifics', () => {
       assert.deepEqual(inbox.texts(), ['fresh']);
     });
 
+    it('bounds maxAckPending in single mode unless set, leaving parallel to the server', async () => {
+      const single = topic('window-single');
+      await subscribe(await pubsub({ durableName: 'window-single' }), single, async () => {});
+      const bounded = await manager().consumers.info(stream, 'window-single');
+      assert.equal(bounded.config.max_ack_pending, SINGLE_MODE_MAX_ACK_PENDING);
+      const set = topic('window-set');
+      await subscribe(
+        await pubsub({ durableName: 'window-set', maxAckPending: '7' }),
+        set,
+        async () => {},
+      );
+      assert.equal(
+        (await manager().consumers.info(stream, 'window-set')).config.max_ack_pending,
+        7,
+      );
+      const parallel = topic('window-parallel');
+      await subscribe(
+        await pubsub({ durableName: 'window-parallel', concurrencyMode: 'parallel' }),
+        parallel,
+        async () => {},
+      );
+      const serverDefault = await manager().consumers.info(stream, 'window-parallel');
+      assert.notEqual(serverDefault.config.max_ack_pending, SINGLE_MODE_MAX_ACK_PENDING);
+    });
+
     it('refuses a second topic on the same durable consumer of one instance', async () => {
       const instance = await pubsub({ durableName: 'one-topic' });
       await subscribe(instance, topic('first'), async () => {});
@@ -218,6 +249,41 @@ describe('pubsub.jetstream specifics', () => {
       assert.equal(calls, 3);
     });
 
+    it('keeps waiting messages from redelivery when the handler is slower than ackWait', async () => {
+      const name = topic('slow');
+      const publisher = await pubsub();
+      const want = ['s1', 's2', 's3', 's4', 's5'];
+      // All published first, so they arrive together and four wait behind the first.
+      for (const text of want) await publish(publisher, name, text);
+      const inbox = new Inbox();
+      const running = new Set<string>();
+      const lastHandled = new Inbox();
+      let overlapped = false;
+      await subscribe(
+        await pubsub({ durableName: 'slow', ackWait: '500ms', maxAckPending: '100' }),
+        name,
+        async (message) => {
+          const text = Buffer.from(message.data).toString();
+          if (running.has(text)) overlapped = true;
+          running.add(text);
+          // Longer than ackWait: the server redelivers the message being handled.
+          await new Promise((resolve) => setTimeout(resolve, 750));
+          running.delete(text);
+          inbox.record(message);
+          if (text === 'last') lastHandled.record(message);
+        },
+      );
+      await inbox.until(want.length);
+      // One at a time: once a message published now is handled, every copy received before it
+      // has been handled too.
+      await publish(publisher, name, 'last');
+      await lastHandled.until(1);
+      const duplicates = inbox.messages.length - want.length - 1;
+      assert.equal(overlapped, false, 'a message was handed to the handler twice at once');
+      assert.deepEqual([...new Set(inbox.texts())].sort(), [...want, 'last'].sort());
+      assert.ok(duplicates <= 1, `${duplicates} duplicates for ${want.length} messages`);
+    });
+
     it('hands messages over at once with concurrencyMode parallel', async () => {
       const name = topic('parallel');
       const secondStarted = deferred();
@@ -238,9 +304,11 @@ describe('pubsub.jetstream specifics', () => {
   });
 
   describe('publishing', () => {
-    it("uses a CloudEvent's id as Nats-Msg-Id, so the stream drops a repeat", async () => {
+    it("uses a CloudEvent's id as Nats-Msg-Id, so the stream drops a repeat (warned)", async () => {
       const name = topic('dedup');
-      const publisher = await pubsub();
+      const warnings: string[] = [];
+      const logger: Logger = { ...silentLogger, warn: (message) => warnings.push(message) };
+      const publisher = await pubsub({}, logger);
       const event = JSON.stringify({ specversion: '1.0', id: `${stream}-event-1`, data: 'x' });
       await publish(publisher, name, event);
       await publish(publisher, name, event);
@@ -248,6 +316,24 @@ describe('pubsub.jetstream specifics', () => {
       await publish(publisher, name, 'raw');
       const info = await manager().streams.info(stream, { subjects_filter: name });
       assert.equal(info.state.subjects?.[name], 3);
+      assert.equal(warnings.length, 1, 'one warning, for the dropped repeat');
+      assert.match(warnings[0] ?? '', /dropped the message .* as a duplicate of Nats-Msg-Id/);
+    });
+
+    it('logs nothing when a dead letter goes to a stream without the event id', async () => {
+      // The documented way out: the dead-letter topic in a stream of its own.
+      const deadStream = uniqueName('jetstream-dead');
+      await manager().streams.add({ name: deadStream, subjects: [`${deadStream}.>`] });
+      closers.push(() => manager().streams.delete(deadStream));
+      const warnings: string[] = [];
+      const logger: Logger = { ...silentLogger, warn: (message) => warnings.push(message) };
+      const publisher = await pubsub({}, logger);
+      const event = JSON.stringify({ specversion: '1.0', id: `${stream}-event-2`, data: 'y' });
+      await publish(publisher, topic('orders'), event);
+      await publish(publisher, `${deadStream}.orders-dead`, event);
+      const info = await manager().streams.info(deadStream);
+      assert.equal(info.state.messages, 1);
+      assert.deepEqual(warnings, []);
     });
 
     it('rejects a subject no stream holds', async () => {
