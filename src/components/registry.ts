@@ -1,4 +1,4 @@
-import type { AnyComponentDefinition } from './contracts/component.js';
+import type { AnyComponentDefinition, ComponentKind } from './contracts/component.js';
 
 const LOOKUP_ERROR = Symbol.for('tapr.componentLookupError');
 
@@ -50,15 +50,54 @@ function kindOf(type: string): string {
   return type.startsWith('middleware.http.') ? 'middleware.http' : (type.split('.')[0] ?? type);
 }
 
+/** A component type and version by name, known without loading its module. */
+export interface ComponentName {
+  readonly kind: ComponentKind;
+  /** Dapr's full type name, lower-case, e.g. `state.sqlite`. */
+  readonly type: string;
+  /** Lower-case version, e.g. `v1`. */
+  readonly version: string;
+}
+
+/**
+ * A component type the registry loads on first use: its names now, its definition (module,
+ * metadata schema) only when a resource asks for it.
+ */
+export interface LazyComponent extends ComponentName {
+  /** Imports the definition; called at most once per registry unless it fails. */
+  readonly load: () => Promise<AnyComponentDefinition>;
+}
+
+interface Slot extends ComponentName {
+  readonly load: () => Promise<AnyComponentDefinition>;
+  /** The definition once asked for; cleared when loading fails so a later lookup retries. */
+  loaded: Promise<AnyComponentDefinition> | undefined;
+}
+
 /** The component types this sidecar can build, keyed by type and version; one per runtime. */
 export class ComponentRegistry {
-  /** Lower-cased type -> version -> definition. */
-  readonly #types = new Map<string, Map<string, AnyComponentDefinition>>();
+  /** Lower-cased type -> version -> slot. */
+  readonly #types = new Map<string, Map<string, Slot>>();
 
-  /** Adds a definition; registering the same type and version twice is a programming error. */
+  /** Adds a definition already loaded; the same type and version twice is a programming error. */
   register(definition: AnyComponentDefinition): void {
-    const type = definition.type.toLowerCase();
-    const version = definition.version.toLowerCase();
+    this.#add({
+      kind: definition.kind,
+      type: definition.type,
+      version: definition.version,
+      load: async () => definition,
+      loaded: Promise.resolve(definition),
+    });
+  }
+
+  /** Adds a type whose definition loads on the first `lookup` of it. */
+  registerLazy(component: LazyComponent): void {
+    this.#add({ ...component, loaded: undefined });
+  }
+
+  #add(slot: Slot): void {
+    const type = slot.type.toLowerCase();
+    const version = slot.version.toLowerCase();
     let versions = this.#types.get(type);
     if (!versions) {
       versions = new Map();
@@ -67,15 +106,21 @@ export class ComponentRegistry {
     if (versions.has(version)) {
       throw new Error(`component ${type}/${version} is already registered`);
     }
-    versions.set(version, definition);
+    versions.set(version, slot);
   }
 
   /**
-   * Finds the definition for a resource's `spec.type` and `spec.version`, both matched
-   * case-insensitively as Dapr does. An empty, `v0` or `v1` version finds the type's initial
-   * version (`v1` preferred over `v0`); later versions must be named exactly.
+   * Finds a resource's `spec.type` and `spec.version` by name without loading anything, both
+   * matched case-insensitively as Dapr does. An empty, `v0` or `v1` version finds the type's
+   * initial version (`v1` preferred over `v0`); later versions must be named exactly. Throws
+   * `ComponentLookupError`.
    */
-  lookup(type: string, version: string): AnyComponentDefinition {
+  resolve(type: string, version: string): ComponentName {
+    const slot = this.#slot(type, version);
+    return { kind: slot.kind, type: slot.type, version: slot.version };
+  }
+
+  #slot(type: string, version: string): Slot {
     const wantedType = type.toLowerCase();
     const wanted = version.toLowerCase();
     const versions = this.#types.get(wantedType);
@@ -93,27 +138,58 @@ export class ComponentRegistry {
     throw new ComponentLookupError('unknown-version', type, version, [...versions.keys()].sort());
   }
 
-  /** True when `lookup` would succeed. */
+  /**
+   * The definition for a type and version, matched as `resolve` does, importing its module on
+   * the first lookup. Rejects with `ComponentLookupError` for an unknown type or version.
+   */
+  async lookup(type: string, version: string): Promise<AnyComponentDefinition> {
+    const slot = this.#slot(type, version);
+    slot.loaded ??= loadChecked(slot).catch((error: unknown) => {
+      slot.loaded = undefined;
+      throw error;
+    });
+    return slot.loaded;
+  }
+
+  /** True when `lookup` would find the type and version (nothing is loaded). */
   has(type: string, version: string): boolean {
     try {
-      this.lookup(type, version);
+      this.#slot(type, version);
       return true;
     } catch {
       return false;
     }
   }
 
-  /** Every registered definition, sorted by type then version. */
-  list(): readonly AnyComponentDefinition[] {
+  /** Every registered type and version by name, sorted by type then version. */
+  list(): readonly ComponentName[] {
     return [...this.#types.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
       .flatMap(([, versions]) =>
-        [...versions.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, def]) => def),
+        [...versions.entries()]
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([, { kind, type, version }]) => ({ kind, type, version })),
       );
   }
 
   /** The features a type and version declares (the superset its instances may report). */
-  features(type: string, version: string): readonly string[] {
-    return this.lookup(type, version).features;
+  async features(type: string, version: string): Promise<readonly string[]> {
+    return (await this.lookup(type, version)).features;
   }
+}
+
+// A catalogue entry whose module exports a different type is a programming error, caught on
+// first use rather than serving a definition under the wrong name.
+async function loadChecked(slot: Slot): Promise<AnyComponentDefinition> {
+  const definition = await slot.load();
+  if (
+    definition.kind !== slot.kind ||
+    definition.type !== slot.type.toLowerCase() ||
+    definition.version !== slot.version.toLowerCase()
+  ) {
+    throw new Error(
+      `component ${slot.type}/${slot.version} loaded the definition of ${definition.type}/${definition.version}`,
+    );
+  }
+  return definition;
 }

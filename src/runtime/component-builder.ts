@@ -130,10 +130,12 @@ export async function buildComponents(
   resources: readonly ComponentResource[],
   context: ComponentBuildContext,
 ): Promise<ComponentGraph> {
-  const planned = resources.map((resource) => ({
-    resource,
-    definition: lookup(resource, context),
-  }));
+  // In resource order, so the first resource naming an unknown type is the one reported; each
+  // lookup imports that type's module the first time.
+  const planned: { resource: ComponentResource; definition: AnyComponentDefinition }[] = [];
+  for (const resource of resources) {
+    planned.push({ resource, definition: await lookup(resource, context) });
+  }
   const ordered = [
     ...planned.filter((p) => p.definition.kind === 'secretstores'),
     ...planned.filter((p) => p.definition.kind !== 'secretstores'),
@@ -157,10 +159,10 @@ export async function buildComponents(
   return graph;
 }
 
-function lookup(
+async function lookup(
   resource: ComponentResource,
   context: ComponentBuildContext,
-): AnyComponentDefinition {
+): Promise<AnyComponentDefinition> {
   const where = { file: resource.source.file, kind: 'Component', resourceName: resource.name };
   const deniedBy = context.denied.find(
     (entry) => entry === resource.type || entry === `${resource.type}/${resource.version}`,
@@ -175,7 +177,7 @@ function lookup(
     );
   }
   try {
-    return context.registry.lookup(resource.type, resource.version);
+    return await context.registry.lookup(resource.type, resource.version);
   } catch (error) {
     if (!isComponentLookupError(error)) throw error;
     const field = error.failure === 'unknown-type' ? 'spec.type' : 'spec.version';

@@ -18,9 +18,9 @@ describe('state conformance matrix', () => {
     assert.equal(new Set(STATE_MATRIX.map((e) => e.id)).size, STATE_MATRIX.length);
   });
 
-  it('expects the features each definition declares', () => {
+  it('expects the features each definition declares', async () => {
     for (const entry of STATE_MATRIX) {
-      const declared = registry.features(entry.type, entry.version);
+      const declared = await registry.features(entry.type, entry.version);
       assert.deepEqual([...declared].sort(), [...entry.features].sort(), entry.id);
     }
   });
