@@ -1,6 +1,7 @@
 // Pub/sub delivery to a gRPC app, as Dapr's gRPC postman does it: `OnTopicEvent` per event,
 // `OnBulkTopicEvent` (falling back to `OnBulkTopicEventAlpha1`) per batch, and
 // `ListTopicSubscriptions` for the app's own subscriptions.
+
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import {
@@ -24,6 +25,7 @@ import {
   type TopicRoutes,
   type TopicSubscription,
 } from '../gen/dapr/proto/runtime/v1/appcallback_pb.js';
+import { errorText } from '../kernel/tapr-error.js';
 import type { AppCallbackClients } from './grpc-app-channel.js';
 import { grpcMetadataOf } from './pubsub-metadata.js';
 
@@ -196,8 +198,4 @@ function rulesOf(routes: TopicRoutes | undefined): RouteRule[] {
   if (routes.default !== '') rules.push({ match: '', path: routes.default });
   if (rules.length === 0) rules.push({ match: '', path: '' });
   return rules;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,6 +1,7 @@
 // The JSON an HTTP app answers the sidecar's pub/sub calls with, read the way Dapr's Go
 // decoder reads it: object keys match case-insensitively, unknown keys are ignored, and a
 // value of the wrong type fails the whole document.
+
 import type { DeliveryOutcome } from '../core/pubsub/subscriptions/delivery-port.js';
 import { InvalidSubscriptionListError } from '../core/pubsub/subscriptions/delivery-port.js';
 import { outcomeOfStatus } from '../core/pubsub/subscriptions/outcome.js';
@@ -9,6 +10,7 @@ import type {
   RouteRule,
   SubscriptionSpec,
 } from '../core/pubsub/subscriptions/subscription-types.js';
+import { errorText } from '../kernel/tapr-error.js';
 
 type JsonObject = { readonly [key: string]: unknown };
 
@@ -29,7 +31,7 @@ export function parseSubscribeList(body: Uint8Array): SubscriptionSpec[] {
     if (!Array.isArray(document)) throw new DecodeError('expected a JSON array of subscriptions');
     return document.map((item, index) => subscriptionOf(item, index));
   } catch (error) {
-    throw new InvalidSubscriptionListError(error instanceof Error ? error.message : String(error));
+    throw new InvalidSubscriptionListError(errorText(error));
   }
 }
 

@@ -1,5 +1,6 @@
 // Pub/sub delivery to an HTTP app, as Dapr's HTTP postman does it: a POST of the CloudEvent to
 // the route with the message metadata as headers, the answer read as `{"status": ...}`.
+
 import type { AppChannel } from '../core/ports/app-channel.js';
 import {
   type BulkDeliveryOutcome,
@@ -10,6 +11,7 @@ import {
   wholeBatch,
 } from '../core/pubsub/subscriptions/delivery-port.js';
 import type { SubscriptionSpec } from '../core/pubsub/subscriptions/subscription-types.js';
+import { errorText } from '../kernel/tapr-error.js';
 import { outcomeOfAnswer, outcomesOfBulkAnswer, parseSubscribeList } from './pubsub-http-json.js';
 import { headersOfMetadata } from './pubsub-metadata.js';
 
@@ -135,8 +137,4 @@ export class HttpSubscriberChannel implements SubscriberAppChannel {
       httpStatus: response.status,
     });
   }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

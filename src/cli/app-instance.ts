@@ -6,7 +6,8 @@ import { parseByteQuantity } from '../kernel/duration.js';
 import { type AppSpec, appEnv, type ChosenPorts, taprdArgs } from './app-spec.js';
 import type { CliContext } from './cli-context.js';
 import { CliError, isCliError } from './cli-error.js';
-import { LogSink } from './log-sink.js';
+import { homeLayout } from './home-layout.js';
+import { consoleLabel, LogSink } from './log-sink.js';
 import { assertPortFree, type PortPicker } from './ports.js';
 import {
   describeExit,
@@ -70,6 +71,7 @@ export class AppInstance {
   readonly spec: AppSpec;
   readonly #ctx: CliContext;
   readonly #options: InstanceOptions;
+  readonly #runsDir: string;
   #daprd: ChildProcess | undefined;
   #daprdExit: Promise<ProcessExit> | undefined;
   #app: ChildProcess | undefined;
@@ -90,6 +92,7 @@ export class AppInstance {
     this.spec = spec;
     this.#ctx = ctx;
     this.#options = options;
+    this.#runsDir = homeLayout(ctx.taprHome).runs;
     this.done = new Promise((resolve) => {
       this.#resolveDone = resolve;
     });
@@ -121,18 +124,12 @@ export class AppInstance {
 
   #sink(kind: 'app' | 'daprd', destination: string, started: Date): LogSink {
     const { spec } = this;
-    const prefix = kind === 'app' ? `== APP - ${spec.appId} == ` : `== TAPR - ${spec.appId} == `;
     const sink = new LogSink({
       file: wantsFile(destination)
         ? join(spec.logsDir, `${spec.appId}_${kind}_${stamp(started)}.log`)
         : undefined,
       console: wantsConsole(destination)
-        ? {
-            out: this.#ctx.stdout,
-            prefix,
-            colour: kind === 'app' ? 'blue' : 'yellow',
-            enabled: this.#ctx.color,
-          }
+        ? { out: this.#ctx.stdout, ...consoleLabel(kind, spec.appId), enabled: this.#ctx.color }
         : undefined,
     });
     this.#sinks.push(sink);
@@ -185,7 +182,7 @@ export class AppInstance {
     );
     const where = wantsConsole(spec.daprdLogDestination)
       ? 'its log is above'
-      : `its log: ${join(spec.logsDir, `${spec.appId}_daprd_${stamp(started)}.log`)}`;
+      : `its log: ${daprdSink.path}`;
     this.#status('info', `Checking if Tapr sidecar is listening on HTTP port ${ports.http}`);
     try {
       await sidecar.waitUntilReady({
@@ -214,7 +211,7 @@ export class AppInstance {
 
     const record = this.#recordOf(ports, started, daprdSink, appSink, sidecar.baseUrl);
     await this.#annotate(sidecar, record, signal);
-    await writeRunRecord(join(this.#ctx.taprHome, 'runs'), record);
+    await writeRunRecord(this.#runsDir, record);
     this.#record = record;
     this.#status(
       'success',
@@ -364,7 +361,7 @@ export class AppInstance {
     }
     await Promise.all(this.#sinks.map((sink) => sink.close()));
     if (this.#record !== undefined) {
-      await removeRunRecord(join(this.#ctx.taprHome, 'runs'), this.#record);
+      await removeRunRecord(this.#runsDir, this.#record);
     }
     this.#finished = true;
     this.#resolveDone(await this.#exitCode());
@@ -382,7 +379,7 @@ export class AppInstance {
     if (this.#app?.pid !== undefined) signalGroup(this.#app.pid, 'SIGKILL');
     if (this.#daprd?.pid !== undefined) signalGroup(this.#daprd.pid, 'SIGKILL');
     if (this.#record !== undefined) {
-      rmSync(runRecordPath(join(this.#ctx.taprHome, 'runs'), this.#record), { force: true });
+      rmSync(runRecordPath(this.#runsDir, this.#record), { force: true });
     }
   }
 }

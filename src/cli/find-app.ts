@@ -1,6 +1,6 @@
-import { join } from 'node:path';
 import type { CliContext } from './cli-context.js';
 import { CliError } from './cli-error.js';
+import { homeLayout } from './home-layout.js';
 import { type RunRecord, readRunRecords } from './run-registry.js';
 import { SidecarHttp } from './sidecar-http.js';
 
@@ -12,7 +12,7 @@ export function requireAppId(appId: string | undefined, flag = '--app-id'): stri
 
 /** The records of running apps, from `$TAPR_HOME/runs`. */
 export function runningApps(ctx: CliContext): Promise<RunRecord[]> {
-  return readRunRecords(join(ctx.taprHome, 'runs'));
+  return readRunRecords(homeLayout(ctx.taprHome).runs);
 }
 
 /** The newest running instance of an app, or a clear error naming `tapr list`. */

@@ -20,6 +20,19 @@ export interface LogSinkOptions {
     | undefined;
 }
 
+/**
+ * The prefix and colour of a process's lines on the console (`== APP - orders == `), shared by
+ * `tapr run` and `tapr logs` so both show the same thing.
+ */
+export function consoleLabel(
+  kind: 'app' | 'daprd',
+  appId: string,
+): { readonly prefix: string; readonly colour: Colour } {
+  return kind === 'app'
+    ? { prefix: `== APP - ${appId} == `, colour: 'blue' }
+    : { prefix: `== TAPR - ${appId} == `, colour: 'yellow' };
+}
+
 /** How long `close()` waits for a process's pipes to end before cutting them. */
 const DRAIN_MS = 2000;
 
@@ -66,11 +79,6 @@ export class LogSink {
       });
     }
     if (file === undefined && target === undefined) stream.resume();
-  }
-
-  /** Writes one line of the CLI's own into the file (start and stop notes). */
-  note(line: string): void {
-    this.#file?.write(`${line}\n`);
   }
 
   /** Waits for the pipes to end (bounded), then closes the file. */

@@ -4,7 +4,9 @@ import type { CliContext } from './cli-context.js';
 import { CliError } from './cli-error.js';
 import { requireAppId, runningApps } from './find-app.js';
 import { homeLayout } from './home-layout.js';
-import { isAlive, type RunRecord } from './run-registry.js';
+import { consoleLabel } from './log-sink.js';
+import { isRunning } from './process-table.js';
+import type { RunRecord } from './run-registry.js';
 import { type Colour, colour } from './status.js';
 
 /** Which log files `tapr logs` prints. */
@@ -98,24 +100,16 @@ export async function runLogs(
     );
   }
   const files: LogFile[] = [];
-  const plain = source !== 'all';
+  // One source alone is printed plain; both together carry `tapr run`'s console prefixes.
+  const label = (kind: 'app' | 'daprd'): { prefix: string; colour: Colour } => {
+    const named = consoleLabel(kind, appId);
+    return source === 'all' ? named : { ...named, prefix: '' };
+  };
   if (source !== 'sidecar' && appPath !== undefined) {
-    files.push({
-      path: appPath,
-      prefix: plain ? '' : `== APP - ${appId} == `,
-      colour: 'blue',
-      offset: 0,
-      rest: '',
-    });
+    files.push({ path: appPath, ...label('app'), offset: 0, rest: '' });
   }
   if (source !== 'app' && daprdPath !== undefined) {
-    files.push({
-      path: daprdPath,
-      prefix: plain ? '' : `== TAPR - ${appId} == `,
-      colour: 'yellow',
-      offset: 0,
-      rest: '',
-    });
+    files.push({ path: daprdPath, ...label('daprd'), offset: 0, rest: '' });
   }
   if (files.length === 0) throw new CliError(`app ID ${appId} has no ${source} log file`);
 
@@ -136,7 +130,7 @@ export async function runLogs(
   await print();
   if (!options.follow) return;
   const running = (): boolean =>
-    record !== undefined && (isAlive(record.daprdPid) || isAlive(record.cliPid));
+    record !== undefined && (isRunning(record.daprdPid) || isRunning(record.cliPid));
   // A log file has no "new line" event to wait for across processes: poll it, as tail -f does.
   while (!signal.aborted && running()) {
     await new Promise((resolve) => setTimeout(resolve, FOLLOW_POLL_MS));

@@ -33,9 +33,6 @@ export interface RunRecord {
   readonly sidecarUrl: string;
 }
 
-/** Whether a process is running (zombies are not). */
-export const isAlive = isRunning;
-
 /** The file of one record: one per CLI process and app id. */
 export function runRecordPath(dir: string, record: Pick<RunRecord, 'appId' | 'cliPid'>): string {
   return join(dir, `${record.cliPid}-${encodeURIComponent(record.appId)}.json`);
@@ -81,7 +78,7 @@ export async function readRunRecords(dir: string): Promise<RunRecord[]> {
       await rm(path, { force: true });
       continue;
     }
-    if (isAlive(record.cliPid) || isAlive(record.daprdPid)) records.push(record);
+    if (isRunning(record.cliPid) || isRunning(record.daprdPid)) records.push(record);
     else await rm(path, { force: true });
   }
   return records.sort((a, b) => a.created.localeCompare(b.created));

@@ -2,9 +2,9 @@ import type { CliContext } from './cli-context.js';
 import { CliError } from './cli-error.js';
 import { runningApps } from './find-app.js';
 import { signalGroup } from './process-group.js';
-import { groupRunning } from './process-table.js';
+import { groupRunning, isRunning } from './process-table.js';
 import { locateRunFile } from './run-file-apps.js';
-import { isAlive, type RunRecord } from './run-registry.js';
+import type { RunRecord } from './run-registry.js';
 import { printStatus } from './status.js';
 
 /** How long `tapr stop` waits for the processes to go before it kills them. */
@@ -22,9 +22,9 @@ function signalProcess(pid: number, signal: NodeJS.Signals): void {
 
 function anyAlive(record: RunRecord): boolean {
   return (
-    isAlive(record.daprdPid) ||
+    isRunning(record.daprdPid) ||
     (record.appPid > 0 && groupRunning(record.appPid)) ||
-    isAlive(record.cliPid)
+    isRunning(record.cliPid)
   );
 }
 
@@ -53,9 +53,9 @@ async function stopRecords(
   for (const record of records) {
     const shared = all.filter((other) => other.cliPid === record.cliPid).length;
     const wholeRun = records.filter((other) => other.cliPid === record.cliPid).length;
-    if (isAlive(record.cliPid) && shared === wholeRun) {
+    if (isRunning(record.cliPid) && shared === wholeRun) {
       signalProcess(record.cliPid, 'SIGTERM');
-    } else if (record.appPid > 0 && isAlive(record.cliPid)) {
+    } else if (record.appPid > 0 && isRunning(record.cliPid)) {
       // The run goes on for its other apps: it stops this app's sidecar once the app is gone.
       signalGroup(record.appPid, 'SIGTERM');
     } else {

@@ -5,8 +5,8 @@ import {
   type OutgoingHttpHeaders,
   type ServerHttp2Stream,
 } from 'node:http2';
-import { RemoteCallError } from '../core/invoke/errors.js';
 import { GrpcCode } from '../kernel/index.js';
+import { closedBeforeAnswer, connectionError } from './connection-error.js';
 import type { Http2SessionPool } from './http2-session-pool.js';
 
 /** Where a proxied gRPC call goes and what it carries. */
@@ -49,7 +49,7 @@ export class GrpcStreamProxy {
           ':path': destination.path,
         });
       } catch (error) {
-        reject(proxyUnavailable(error, true));
+        reject(connectionError(error, true));
         return;
       }
       let responded = false;
@@ -91,12 +91,7 @@ export class GrpcStreamProxy {
       outbound.once('close', () => {
         inbound.off('close', cancel);
         if (!responded) {
-          reject(
-            proxyUnavailable(
-              new Error(closedText(outbound.rstCode)),
-              outbound.id === undefined || outbound.rstCode === constants.NGHTTP2_REFUSED_STREAM,
-            ),
-          );
+          reject(closedBeforeAnswer(outbound));
           return;
         }
         // The destination vanished mid-answer: finish the call with UNAVAILABLE trailers.
@@ -127,19 +122,4 @@ export function lostTrailers(): OutgoingHttpHeaders {
     'grpc-status': String(GrpcCode.UNAVAILABLE),
     'grpc-message': 'the proxied call ended without a status',
   };
-}
-
-/** The UNAVAILABLE error of a destination that failed before answering. */
-export function proxyUnavailable(error: unknown, unsent = false): RemoteCallError {
-  const text = error instanceof Error ? error.message : String(error);
-  return new RemoteCallError(GrpcCode.UNAVAILABLE, `connection error: ${text}`, {
-    cause: error,
-    unsent,
-  });
-}
-
-function closedText(rstCode: number | undefined): string {
-  return rstCode === undefined || rstCode === 0
-    ? 'the connection closed before the answer'
-    : `stream reset with code ${rstCode}`;
 }

@@ -7,12 +7,8 @@ import {
 } from 'node:http2';
 import { RemoteCallError } from '../core/invoke/errors.js';
 import { GrpcCode } from '../kernel/index.js';
-import {
-  copyResponseHeaders,
-  lostTrailers,
-  type ProxyDestination,
-  proxyUnavailable,
-} from './grpc-stream-proxy.js';
+import { closedBeforeAnswer, connectionError } from './connection-error.js';
+import { copyResponseHeaders, lostTrailers, type ProxyDestination } from './grpc-stream-proxy.js';
 import type { Http2SessionPool } from './http2-session-pool.js';
 
 /** How one try of a proxied unary call ended. */
@@ -101,7 +97,7 @@ export class UnaryProxyCall {
         ':path': destination.path,
       });
     } catch (error) {
-      throw proxyUnavailable(error, true);
+      throw connectionError(error, true);
     }
     this.#held = undefined;
     this.#current = outbound;
@@ -156,14 +152,7 @@ export class UnaryProxyCall {
           return;
         }
         if (headers === undefined) {
-          settle(() =>
-            reject(
-              proxyUnavailable(
-                new Error(`stream closed with code ${outbound.rstCode ?? 0}`),
-                outbound.id === undefined || outbound.rstCode === constants.NGHTTP2_REFUSED_STREAM,
-              ),
-            ),
-          );
+          settle(() => reject(closedBeforeAnswer(outbound)));
           return;
         }
         const code = statusOf(trailers ?? headers);

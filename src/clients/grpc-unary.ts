@@ -7,6 +7,7 @@ import {
 } from 'node:http2';
 import { RemoteCallError } from '../core/invoke/errors.js';
 import { GrpcCode } from '../kernel/index.js';
+import { closedBeforeAnswer, closedText, connectionError, neverSent } from './connection-error.js';
 
 /** One unary call's options. */
 export interface UnaryCallOptions {
@@ -45,8 +46,6 @@ export interface UnaryOutcome {
 const PREFIX = 5;
 /** `grpc-timeout` allows at most eight digits per unit. */
 const MAX_TIMEOUT_DIGITS = 99_999_999;
-// RST_STREAM REFUSED_STREAM: the peer did not process the stream (HTTP/2 §8.7).
-const REFUSED_STREAM = 7;
 
 // The gRPC spec's status for an HTTP answer that is not gRPC at all.
 function codeFromHttpStatus(status: number): number {
@@ -121,7 +120,7 @@ export function unaryExchange(
     try {
       stream = session.request(headers);
     } catch (error) {
-      reject(unavailable(error, true));
+      reject(connectionError(error, true));
       return;
     }
     let responseHeaders: IncomingHttpHeaders | undefined;
@@ -175,7 +174,7 @@ export function unaryExchange(
       chunks.push(chunk);
     });
     stream.on('error', (error) => {
-      finish(() => reject(unavailable(error, neverSent(stream))));
+      finish(() => reject(connectionError(error, neverSent(stream))));
     });
     stream.on('close', () => {
       finish(() => {
@@ -210,7 +209,7 @@ function writeRequest(
 }
 
 /** The 5-byte gRPC message prefix (uncompressed) for a message of `length` bytes. */
-export function framePrefix(length: number): Buffer {
+function framePrefix(length: number): Buffer {
   const prefix = Buffer.allocUnsafe(PREFIX);
   prefix[0] = 0;
   prefix.writeUInt32BE(length, 1);
@@ -227,7 +226,7 @@ function closedOutcome(
 ): UnaryOutcome | RemoteCallError {
   const httpStatus = Number(headers?.[':status'] ?? 0);
   if (headers === undefined || httpStatus === 0) {
-    return unavailable(new Error(closedText(stream.rstCode)), neverSent(stream));
+    return closedBeforeAnswer(stream);
   }
   const status = trailers['grpc-status'] ?? headers['grpc-status'];
   if (status === undefined) {
@@ -238,7 +237,7 @@ function closedOutcome(
         headers,
       );
     }
-    return unavailable(new Error(closedText(stream.rstCode)), false);
+    return connectionError(new Error(closedText(stream.rstCode)), false);
   }
   const code = Number(status);
   // A trailers-only answer carries its status in the headers; then there are no trailers.
@@ -281,15 +280,6 @@ function statusOutcome(
   };
 }
 
-/**
- * True when the request never reached the peer: the stream got no id because the session never
- * connected, or the peer refused the stream unprocessed (after a GOAWAY). Such a call may be sent
- * elsewhere without any risk of running twice.
- */
-function neverSent(stream: ClientHttp2Stream): boolean {
-  return stream.id === undefined || stream.rstCode === REFUSED_STREAM;
-}
-
 /** `grpc-timeout` for a deadline in milliseconds (at most eight digits, coarser units above). */
 export function grpcTimeout(ms: number): string {
   const whole = Math.max(0, Math.ceil(ms));
@@ -297,20 +287,6 @@ export function grpcTimeout(ms: number): string {
   const seconds = Math.ceil(whole / 1000);
   if (seconds <= MAX_TIMEOUT_DIGITS) return `${seconds}S`;
   return `${Math.min(MAX_TIMEOUT_DIGITS, Math.ceil(seconds / 3600))}H`;
-}
-
-function unavailable(error: unknown, unsent: boolean): RemoteCallError {
-  const text = error instanceof Error ? error.message : String(error);
-  return new RemoteCallError(GrpcCode.UNAVAILABLE, `connection error: ${text}`, {
-    cause: error,
-    unsent,
-  });
-}
-
-function closedText(rstCode: number | undefined): string {
-  return rstCode === undefined || rstCode === 0
-    ? 'the connection closed before the answer'
-    : `stream reset with code ${rstCode}`;
 }
 
 /** Percent-decodes a `grpc-message` value. */

@@ -1,7 +1,6 @@
 import { type ClientHttp2Session, connect, type SecureClientSessionOptions } from 'node:http2';
 import { connect as connectTcp, type Socket } from 'node:net';
-import { RemoteCallError } from '../core/invoke/errors.js';
-import { GrpcCode } from '../kernel/index.js';
+import { connectionError } from './connection-error.js';
 
 /** Settings of an `Http2SessionPool`. */
 export interface Http2SessionPoolOptions {
@@ -78,7 +77,7 @@ export class Http2SessionPool {
     try {
       session = this.session(origin);
     } catch (error) {
-      throw notConnected(error);
+      throw connectionError(error, true);
     }
     if (!session.connecting) return session;
     await new Promise<void>((resolve, reject) => {
@@ -94,7 +93,7 @@ export class Http2SessionPool {
       };
       const onError = (error: unknown): void => {
         done();
-        reject(notConnected(error));
+        reject(connectionError(error, true));
       };
       const onClose = (): void => onError(new Error(`the connection to ${origin} closed`));
       const onAbort = (): void => {
@@ -134,14 +133,6 @@ export class Http2SessionPool {
     this.#sessions.clear();
     await Promise.all(closing);
   }
-}
-
-function notConnected(error: unknown): RemoteCallError {
-  const text = error instanceof Error ? error.message : String(error);
-  return new RemoteCallError(GrpcCode.UNAVAILABLE, `connection error: ${text}`, {
-    cause: error,
-    unsent: true,
-  });
 }
 
 /** A TCP connection to an `http://host:port` origin with Nagle's algorithm off. */

@@ -54,8 +54,9 @@ function stopSignal(cleanups: (() => void)[]): AbortSignal {
   return controller.signal;
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+/** Gathers a repeatable option; no default, so an option never given stays undefined. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 /** Runs one command's body: a `CliError` is one `❌` line and its exit code. */
@@ -99,9 +100,8 @@ function runCommand(ctx: CliContext): Command {
       '--resources-path <path>',
       'a folder of resource YAML, repeatable (default $TAPR_HOME/components)',
       collect,
-      [],
     )
-    .option('-d, --components-path <path>', 'old name of --resources-path', collect, [])
+    .option('-d, --components-path <path>', 'old name of --resources-path', collect)
     .option('--placement-host-address <address>', 'placement servers (actors)')
     .option('--scheduler-host-address <address>', 'scheduler servers')
     .option('--log-level <level>', 'sidecar log level: debug, info, warn, error, fatal')
@@ -118,19 +118,14 @@ function runCommand(ctx: CliContext): Command {
     .option('--app-ssl', 'deprecated: same as --app-protocol https/grpcs')
     .option('-f, --run-file <path>', 'a multi-app run file, or a folder holding dapr.yaml')
     .passThroughOptions()
-    .action(async (command: string[], options: Record<string, unknown>) => {
-      const flags = { ...options } as Record<string, unknown>;
-      // commander fills repeatable options with []: "not given" for the run-file check.
-      for (const key of ['resourcesPath', 'componentsPath']) {
-        if (Array.isArray(flags[key]) && (flags[key] as unknown[]).length === 0) delete flags[key];
-      }
+    .action(async (command: string[], flags: RunFlags) => {
       const cleanups: (() => void)[] = [];
       const signal = stopSignal(cleanups);
       process.on('exit', () => {
         for (const cleanup of cleanups) cleanup();
       });
       await guarded(ctx, () =>
-        runRun(ctx, flags as RunFlags, command, {
+        runRun(ctx, flags, command, {
           signal,
           onProcessExit: (cleanup) => cleanups.push(cleanup),
         }),

@@ -51,7 +51,8 @@ export interface ProxyTransport {
   ): ProxiedUnaryCall;
 }
 
-type RemoteRoute = ProxyRoute & { readonly kind: 'remote' };
+/** A route to another sidecar. */
+export type RemoteRoute = ProxyRoute & { readonly kind: 'remote' };
 
 /** What `forwardUnderPolicy` needs. */
 export interface PolicyForwardOptions {
@@ -81,6 +82,25 @@ class CommittedFailure extends Error {
 
 function isCommittedFailure(value: unknown): value is CommittedFailure {
   return typeof value === 'object' && value !== null && COMMITTED in value;
+}
+
+/**
+ * Runs `work` against the peer sidecar of `route`; a transport failure (UNAVAILABLE) resets the
+ * connection and drops the address from cached name-resolution answers.
+ */
+export async function atPeer<T>(
+  invoke: InvokeService,
+  route: RemoteRoute,
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isRemoteCallError(error) && error.grpcCode === GrpcCode.UNAVAILABLE) {
+      invoke.proxyFailed(route);
+    }
+    throw error;
+  }
 }
 
 /** Proxies a call to another sidecar under the target app's resiliency policy. */
@@ -114,12 +134,10 @@ async function streamUnderPolicy(
       async (attemptSignal) => {
         tries += 1;
         const target = tries === 1 ? options.first : await options.reroute();
-        try {
-          await options.transport.connect(options.destination(target).origin, attemptSignal);
-        } catch (error) {
-          if (isRemoteCallError(error)) options.invoke.proxyFailed(target);
-          throw error;
-        }
+        const origin = options.destination(target).origin;
+        await atPeer(options.invoke, target, () =>
+          options.transport.connect(origin, attemptSignal),
+        );
         return target;
       },
       {
@@ -133,14 +151,9 @@ async function streamUnderPolicy(
   } catch (error) {
     throw policyError(error);
   }
-  try {
-    await options.transport.forward(inbound, options.destination(route));
-  } catch (error) {
-    if (isRemoteCallError(error) && error.grpcCode === GrpcCode.UNAVAILABLE) {
-      options.invoke.proxyFailed(route);
-    }
-    throw error;
-  }
+  await atPeer(options.invoke, route, () =>
+    options.transport.forward(inbound, options.destination(route)),
+  );
 }
 
 /** Unary: the policy covers the whole call; the request is kept when retries may follow. */
@@ -160,15 +173,9 @@ async function unaryUnderPolicy(
       async (attemptSignal) => {
         tries += 1;
         const target = tries === 1 ? options.first : await options.reroute();
-        let result: { readonly code: number; readonly committed: boolean };
-        try {
-          result = await call.attempt(options.destination(target), attemptSignal);
-        } catch (error) {
-          if (isRemoteCallError(error) && error.grpcCode === GrpcCode.UNAVAILABLE) {
-            options.invoke.proxyFailed(target);
-          }
-          throw error;
-        }
+        const result = await atPeer(options.invoke, target, () =>
+          call.attempt(options.destination(target), attemptSignal),
+        );
         if (result.committed && result.code !== GrpcCode.OK) {
           throw new CommittedFailure(result.code);
         }

@@ -5,11 +5,14 @@ import type { InvokeService } from '../../core/invoke/invoke-service.js';
 import type { HeaderRecord, MutableHeaders, ProxyRoute } from '../../core/invoke/types.js';
 import { GrpcCode } from '../../kernel/grpc-code.js';
 import { isTaprError } from '../../kernel/tapr-error.js';
-import { forwardUnderPolicy, type ProxyTransport } from './proxy-resiliency.js';
+import {
+  atPeer,
+  forwardUnderPolicy,
+  type ProxyTransport,
+  type RemoteRoute,
+} from './proxy-resiliency.js';
 import { GrpcError, isGrpcError, toGrpcCode } from './server/grpc-error.js';
 import type { GrpcFallback } from './server/types.js';
-
-export type { ProxiedUnaryCall, ProxyDestination, ProxyTransport } from './proxy-resiliency.js';
 
 /** Where this sidecar's own gRPC app listens, for proxied calls that end here. */
 export interface AppGrpcTarget {
@@ -67,7 +70,7 @@ export function grpcProxyFallback(options: GrpcProxyOptions): GrpcFallback {
         return;
       }
       const invoke = options.invoke;
-      const destination = (to: ProxyRoute & { readonly kind: 'remote' }) => ({
+      const destination = (to: RemoteRoute) => ({
         origin: `http://${to.address}`,
         path,
         headers: outgoing(invoke.proxyMetadata(metadata, to)),
@@ -88,39 +91,21 @@ export function grpcProxyFallback(options: GrpcProxyOptions): GrpcFallback {
       }
       // Without a policy the call is piped as it comes. Connecting first lets a request that
       // never left go to another instance (a stopped one still in the resolver's cache).
+      const connect = (to: RemoteRoute): Promise<void> =>
+        atPeer(invoke, to, () => options.transport.connect(`http://${to.address}`));
       let target = route;
       try {
-        await options.transport.connect(`http://${target.address}`);
+        await connect(target);
       } catch (error) {
         if (!isRemoteCallError(error) || !error.unsent) throw error;
-        invoke.proxyFailed(target);
         target = remoteRoute(await routeTo(invoke, targetId));
-        await connectOrForget(options, target);
+        await connect(target);
       }
-      try {
-        await options.transport.forward(stream, destination(target));
-      } catch (error) {
-        if (isRemoteCallError(error) && error.grpcCode === GrpcCode.UNAVAILABLE) {
-          invoke.proxyFailed(target);
-        }
-        throw error;
-      }
+      await atPeer(invoke, target, () => options.transport.forward(stream, destination(target)));
     } catch (error) {
       throw asGrpcError(error, '');
     }
   };
-}
-
-async function connectOrForget(
-  options: GrpcProxyOptions,
-  target: ProxyRoute & { readonly kind: 'remote' },
-): Promise<void> {
-  try {
-    await options.transport.connect(`http://${target.address}`);
-  } catch (error) {
-    options.invoke.proxyFailed(target);
-    throw error;
-  }
 }
 
 /** The receiving side: access control, the app token, and the app's concurrency limit. */
@@ -166,7 +151,7 @@ async function routeTo(invoke: InvokeService, targetId: string): Promise<ProxyRo
 }
 
 /** A route found again for a retry; the app cannot have become this sidecar's own. */
-function remoteRoute(route: ProxyRoute): ProxyRoute & { readonly kind: 'remote' } {
+function remoteRoute(route: ProxyRoute): RemoteRoute {
   if (route.kind !== 'remote') {
     throw new GrpcError(GrpcCode.INTERNAL, 'failed to proxy request: the route changed');
   }
@@ -193,7 +178,7 @@ function outgoing(headers: HeaderRecord): OutgoingHttpHeaders {
 }
 
 /** Any error as the status the proxied call ends with. */
-export function asGrpcError(error: unknown, prefix: string): unknown {
+function asGrpcError(error: unknown, prefix: string): unknown {
   if (isRemoteCallError(error)) {
     return new GrpcError(toGrpcCode(error.grpcCode), `${prefix}${error.message}`, [], error);
   }

@@ -148,25 +148,30 @@ export class MqttConnection {
     signal: AbortSignal,
   ): Promise<void> {
     const payload = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    await bounded(this.#client.publishAsync(topic, payload, { qos, retain }), signal, () => {
-      return new Error(`mqtt pub/sub: publishing to ${topic} timed out`);
-    });
+    await bounded(
+      this.#client.publishAsync(topic, payload, { qos, retain }),
+      () => new Error(`mqtt pub/sub: publishing to ${topic} timed out`),
+      signal,
+    );
   }
 
   /** Subscribes `filter`; rejects when the broker refuses it. */
   async subscribe(filter: string, qos: MqttQos, signal: AbortSignal): Promise<void> {
-    const granted = await bounded(this.#client.subscribeAsync(filter, { qos }), signal, () => {
-      return new Error(`mqtt pub/sub: timeout waiting for subscription to ${filter}`);
-    });
+    const granted = await bounded(
+      this.#client.subscribeAsync(filter, { qos }),
+      () => new Error(`mqtt pub/sub: timeout waiting for subscription to ${filter}`),
+      signal,
+    );
     const refused = granted.find((grant) => grant.qos === 128);
     if (refused) throw new Error(`mqtt pub/sub: the broker refused the subscription to ${filter}`);
   }
 
   /** Removes the broker's subscription `filter` (so the session stops collecting its messages). */
   async unsubscribe(filter: string): Promise<void> {
-    await bounded(this.#client.unsubscribeAsync(filter), AbortSignal.timeout(MQTT_WAIT_MS), () => {
-      return new Error(`mqtt pub/sub: timeout while unsubscribing from ${filter}`);
-    });
+    await bounded(
+      this.#client.unsubscribeAsync(filter),
+      () => new Error(`mqtt pub/sub: timeout while unsubscribing from ${filter}`),
+    );
   }
 
   /**
@@ -176,9 +181,10 @@ export class MqttConnection {
   async close(): Promise<void> {
     this.#closing = true;
     try {
-      await bounded(this.#client.endAsync(false), AbortSignal.timeout(MQTT_WAIT_MS), () => {
-        return new Error('mqtt pub/sub: disconnecting timed out');
-      });
+      await bounded(
+        this.#client.endAsync(false),
+        () => new Error('mqtt pub/sub: disconnecting timed out'),
+      );
     } catch {
       await this.#client.endAsync(true);
     }
@@ -306,22 +312,27 @@ function clientOptions(
   };
 }
 
-/** Awaits `work` until `signal` aborts or `MQTT_WAIT_MS` passes (then rejects with `onTimeout()`). */
+/**
+ * Awaits `work` until `signal` aborts (rejecting with its reason) or `MQTT_WAIT_MS` passes
+ * (rejecting with `onTimeout()`). One cleared timer per call: publishes run through here.
+ */
 async function bounded<T>(
   work: Promise<T>,
-  signal: AbortSignal,
   onTimeout: () => Error,
+  signal?: AbortSignal,
 ): Promise<T> {
-  const limit = AbortSignal.any([signal, AbortSignal.timeout(MQTT_WAIT_MS)]);
-  limit.throwIfAborted();
+  signal?.throwIfAborted();
+  let timer: NodeJS.Timeout | undefined;
   let onAbort: () => void = () => {};
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.aborted ? signal.reason : onTimeout());
-    limit.addEventListener('abort', onAbort, { once: true });
+  const stopped = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), MQTT_WAIT_MS);
+    onAbort = () => reject(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
   try {
-    return await Promise.race([work, aborted]);
+    return await Promise.race([work, stopped]);
   } finally {
-    limit.removeEventListener('abort', onAbort);
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
   }
 }

@@ -204,9 +204,7 @@ export class InvokeService {
 
   /** A proxied call could not reach the peer of `route`: reset its connection and forget it. */
   proxyFailed(route: ProxyRoute): void {
-    if (route.kind !== 'remote') return;
-    this.#options.remote.reset(route.address);
-    this.#options.forget?.(route.appId, route.namespace, route.address);
+    if (route.kind === 'remote') this.#peerFailed(route, route.address);
   }
 
   #authorize(headers: HeaderRecord, operation: string, verb: string, httpApp: boolean): void {
@@ -269,11 +267,19 @@ export class InvokeService {
       return await this.#options.remote.invoke(address, call, signal);
     } catch (error) {
       if (isRemoteCallError(error) && error.grpcCode === GrpcCode.UNAVAILABLE) {
-        this.#options.remote.reset(address);
-        this.#options.forget?.(target.appId, target.namespace, address);
+        this.#peerFailed(target, address);
       }
       throw error;
     }
+  }
+
+  /** A connection to a peer failed: reset it and drop the address from cached answers. */
+  #peerFailed(
+    target: { readonly appId: string; readonly namespace: string },
+    address: string,
+  ): void {
+    this.#options.remote.reset(address);
+    this.#options.forget?.(target.appId, target.namespace, address);
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { MetadataRecord } from '../../components/contracts/component.js';
+import { errorText } from '../../kernel/tapr-error.js';
 import {
   isBinaryContentType,
   isCloudEventContentType,
@@ -152,7 +153,7 @@ export function decodeHttpBulkEntries(
   try {
     raw = decodeArray(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
   } catch (error) {
-    const cause = error instanceof Error ? error.message : String(error);
+    const cause = errorText(error);
     throw unmarshalEventsFailed(pubsubName, topic, appId, cause);
   }
   const seen = new Set<string>();

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { errorText } from '../../kernel/tapr-error.js';
 import { DEFAULT_EVENT_SOURCE, DEFAULT_EVENT_TYPE, SPEC_VERSION } from './cloudevent.js';
 
 /** A CloudEvent as the subscribe side reads it: the envelope's JSON object. */
@@ -23,9 +24,7 @@ export function parseCloudEvent(data: Uint8Array): CloudEvent {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new CloudEventParseError(
-      `the message is not a CloudEvent: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    throw new CloudEventParseError(`the message is not a CloudEvent: ${errorText(error)}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new CloudEventParseError('the message is not a CloudEvent: not a JSON object');

@@ -1,8 +1,10 @@
 // Bulk subscribe: the component's messages are batched per subscription, split by route,
 // delivered as Dapr's bulk envelope, and each app status is mapped back to its message's
 // ack or redelivery (pkg/runtime/subscription/bulksubscription.go).
+
 import { randomUUID } from 'node:crypto';
 import type { PubSubHandler, PubSubMessage } from '../../../components/contracts/pubsub.js';
+import { errorText } from '../../../kernel/tapr-error.js';
 import { CloudEventParseError, isCloudEventExpired, parseCloudEvent } from '../cloudevent-read.js';
 import { CLOUDEVENT_CONTENT_TYPE } from '../content-type.js';
 import { type BatchItem, BulkBatcher } from './bulk-batcher.js';
@@ -96,7 +98,7 @@ async function processBatch(
     try {
       path = context.routes.select(routed);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorText(error);
       logger.error(`error finding matching route for event in bulk subscribe ${spec.pubsubName}`, {
         error: reason,
       });
@@ -181,7 +183,7 @@ async function deliverPath(
           outcomes = await target.deliverBulk(batch, signal);
         } catch (error) {
           if (signal.aborted) throw error;
-          const reason = error instanceof Error ? error.message : String(error);
+          const reason = errorText(error);
           outcomes = new Map(batch.entries.map((e) => [e.entryId, { status: 'RETRY', reason }]));
         }
         await apply(outcomes);
@@ -193,7 +195,7 @@ async function deliverPath(
       },
     );
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorText(error);
     for (const entry of remaining) entry.error ??= reason;
   }
 }

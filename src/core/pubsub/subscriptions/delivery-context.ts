@@ -1,5 +1,6 @@
 import type { MetadataRecord } from '../../../components/contracts/component.js';
 import type { Logger } from '../../../kernel/logger.js';
+import { errorText } from '../../../kernel/tapr-error.js';
 import type { PolicyRunner } from '../../../resiliency/index.js';
 import type { RouteTable } from './route-table.js';
 import type { SubscriptionSpec } from './subscription-types.js';
@@ -64,7 +65,7 @@ export async function sendToDeadLetter(
     context.logger.error('error sending message to dead letter', {
       topic: context.spec.topic,
       deadLetterTopic: topic,
-      error: error instanceof Error ? error.message : String(error),
+      error: errorText(error),
     });
     return false;
   }

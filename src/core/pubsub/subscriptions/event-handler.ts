@@ -1,7 +1,9 @@
 // One subscription's message handler: reads the event, drops expired ones, routes, delivers
 // under the inbound policy and turns the outcome into an ack (resolve) or a redelivery
 // (reject), with the dead-letter topic in between, as Dapr's subscription handler does.
+
 import type { PubSubHandler, PubSubMessage } from '../../../components/contracts/pubsub.js';
+import { errorText } from '../../../kernel/tapr-error.js';
 import { isCloudEventExpired } from '../cloudevent-read.js';
 import { type DeliveryContext, sendToDeadLetter } from './delivery-context.js';
 import type { DeliveryOutcome, SubscriberAppChannel } from './delivery-port.js';
@@ -72,7 +74,7 @@ async function handleMessage(
   try {
     path = context.routes.select(cloudEvent);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorText(error);
     logger.error(
       `error finding matching route for event ${String(cloudEvent.id)} in pubsub ${spec.pubsubName} and topic ${topic}`,
       { error: reason },
@@ -104,14 +106,14 @@ async function handleMessage(
           return await target.deliver(event, signal);
         } catch (error) {
           if (signal.aborted) throw error;
-          return retryOutcome(error instanceof Error ? error.message : String(error));
+          return retryOutcome(errorText(error));
         }
       },
       { signal: context.signal, classify: classifyDelivery },
     );
   } catch (error) {
     // A timeout, an open circuit breaker or the shutdown deadline.
-    outcome = retryOutcome(error instanceof Error ? error.message : String(error));
+    outcome = retryOutcome(errorText(error));
   }
   switch (outcome.status) {
     case 'SUCCESS':

@@ -1,6 +1,7 @@
 // The delivery side of a streaming subscription (`SubscribeTopicEventsAlpha1`): events wait in
 // a queue until the API sends them down the stream, and each delivery waits for the client's
 // answer carrying the event's id, as Dapr's streamer does.
+import { errorText } from '../../../kernel/tapr-error.js';
 import type { DeliveryOutcome, TopicEventDelivery } from './delivery-port.js';
 import type { EventDeliverer } from './event-handler.js';
 import { outcomeOfStatus, retryOutcome } from './outcome.js';
@@ -27,7 +28,7 @@ export class EventStream implements EventDeliverer {
     try {
       fields = topicEventFields(event.cloudEvent);
     } catch (error) {
-      return retryOutcome(error instanceof Error ? error.message : String(error));
+      return retryOutcome(errorText(error));
     }
     if (this.#pending.has(fields.id)) {
       return retryOutcome(`no client stream expecting publish response for id ${fields.id}`);

@@ -4,6 +4,7 @@
 import type { PubSubMessage } from '../../../components/contracts/pubsub.js';
 import { CloudEventParseError, parseCloudEvent, rawPayloadCloudEvent } from '../cloudevent-read.js';
 import { isBinaryContentType } from '../content-type.js';
+import { isRawPayload, PublishMetadataError } from '../publish-metadata.js';
 
 /** A CloudEvent as a JSON object (binary messages may carry `data` as bytes). */
 export type CloudEventMap = Readonly<Record<string, unknown>>;
@@ -104,9 +105,10 @@ export function readIncomingEvent(message: PubSubMessage, context: IncomingConte
  * absent value is false, anything unparsable is an error (Dapr then fails the message).
  */
 export function rawPayloadOf(metadata: Readonly<Record<string, string>>): boolean | Error {
-  const value = metadata.rawPayload;
-  if (value === undefined || value === '') return false;
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
-  return new Error(`rawPayload value must be a valid boolean: actual is '${value}'`);
+  try {
+    return isRawPayload(metadata);
+  } catch (error) {
+    if (error instanceof PublishMetadataError) return error;
+    throw error;
+  }
 }

@@ -1,4 +1,5 @@
 import { parse } from '@marcbachmann/cel-js';
+import { errorText } from '../../../kernel/tapr-error.js';
 import type { RouteRule } from './subscription-types.js';
 
 /** A routing rule whose CEL `match` could not be compiled; names the rule and the reason. */
@@ -80,6 +81,6 @@ export class RouteTable {
 
 // cel-js errors carry a multi-line source excerpt; the first line says what went wrong.
 function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
+  const text = errorText(error);
   return text.split('\n')[0] ?? text;
 }

@@ -1,7 +1,7 @@
 // The subscribe side of the pub/sub block: which subscriptions exist (declarative, the app's
 // own, streaming), starting them on their components once the app is ready, and stopping
 // them with a drain at shutdown. Dapr's counterpart is pkg/runtime/processor/subscriber.
-import { delay, type Logger, taprError } from '../../../kernel/index.js';
+import { delay, errorText, type Logger, taprError } from '../../../kernel/index.js';
 import type { PolicyRunner } from '../../../resiliency/index.js';
 import type { SubscriptionResource } from '../../../resources/types.js';
 import type { PubSubRegistry } from '../pubsub-types.js';
@@ -219,7 +219,7 @@ export class Subscriber {
         },
       );
     } catch (error) {
-      logger.error(`error getting topic list from app: ${errorMessage(error)}`);
+      logger.error(`error getting topic list from app: ${errorText(error)}`);
       return [];
     }
     const usable: SubscriptionSpec[] = [];
@@ -234,7 +234,7 @@ export class Subscriber {
       } catch (error) {
         // Dapr refuses the whole list; Tapr drops only the subscription with the bad rule.
         logger.error(
-          `the app's subscription to topic ${spec.topic} on pubsub ${spec.pubsubName} is ignored: ${errorMessage(error)}`,
+          `the app's subscription to topic ${spec.topic} on pubsub ${spec.pubsubName} is ignored: ${errorText(error)}`,
         );
         continue;
       }
@@ -286,7 +286,7 @@ export class Subscriber {
       if (!running.closing && !this.#stop.signal.aborted) {
         this.#options.logger.error(
           `failed to subscribe to topic ${spec.topic} on pubsub ${spec.pubsubName}; retrying in ${retryInMs}ms`,
-          { error: errorMessage(error) },
+          { error: errorText(error) },
         );
       }
       return false;
@@ -327,8 +327,4 @@ export class Subscriber {
       logger: this.#options.logger,
     });
   }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
