@@ -133,7 +133,8 @@ export function expectedDurationMs(
   return 2 * (perMode + runs * drainMs) + 120_000;
 }
 
-function usage(
+/** A process's CPU and memory over one run, from samples before and after it. */
+export function processUsage(
   before: ProcSample | undefined,
   after: ProcSample | undefined,
   ops: number,
@@ -145,6 +146,41 @@ function usage(
     rssBytes: after?.rssBytes ?? Number.NaN,
     peakRssBytes: after?.peakRssBytes ?? Number.NaN,
   };
+}
+
+/** The spread over runs of each monitored process's CPU per op and RSS. */
+export function processSpreads(runs: readonly RunRecord[]): CandidateSummary['processes'] {
+  const names = new Set(runs.flatMap((run) => Object.keys(run.processes)));
+  return Object.fromEntries(
+    [...names].map((name) => [
+      name,
+      {
+        cpuMicrosPerOp: spread(
+          runs.map((run) => run.processes[name]?.cpuMicrosPerOp ?? Number.NaN),
+        ),
+        rssBytes: spread(runs.map((run) => run.processes[name]?.rssBytes ?? Number.NaN)),
+      },
+    ]),
+  );
+}
+
+/** Per round, `pick` of the candidate's run and of the baseline's run in the same round. */
+export function roundPairs<R extends RunRecord>(
+  inMode: readonly R[],
+  candidate: string,
+  baseline: string,
+  pick: (run: R) => number,
+): { round: number; candidate: number; baseline: number }[] {
+  return inMode
+    .filter((run) => run.candidate === candidate)
+    .flatMap((run) => {
+      const base = inMode.find(
+        (other) => other.candidate === baseline && other.round === run.round,
+      );
+      return base === undefined
+        ? []
+        : [{ round: run.round, candidate: pick(run), baseline: pick(base) }];
+    });
 }
 
 function summarize(
@@ -160,16 +196,7 @@ function summarize(
       modeName(run.mode) === modeName(mode),
   );
   const metric = (pick: (run: RunRecord) => number): Spread => spread(mine.map(pick));
-  const names = new Set(mine.flatMap((run) => Object.keys(run.processes)));
-  const processes: CandidateSummary['processes'] = Object.fromEntries(
-    [...names].map((name) => [
-      name,
-      {
-        cpuMicrosPerOp: metric((run) => run.processes[name]?.cpuMicrosPerOp ?? Number.NaN),
-        rssBytes: metric((run) => run.processes[name]?.rssBytes ?? Number.NaN),
-      },
-    ]),
-  );
+  const processes = processSpreads(mine);
   return {
     workload: workload.id,
     mode,
@@ -202,16 +229,7 @@ function compare(
     (run) => run.workload === workload.id && modeName(run.mode) === modeName(mode),
   );
   const pairs = (pick: (result: LoadResult) => number) =>
-    inMode
-      .filter((run) => run.candidate === spec.candidate)
-      .flatMap((run) => {
-        const base = inMode.find(
-          (other) => other.candidate === spec.baseline && other.round === run.round,
-        );
-        return base === undefined
-          ? []
-          : [{ round: run.round, candidate: pick(run.result), baseline: pick(base.result) }];
-      });
+    roundPairs(inMode, spec.candidate, spec.baseline, (run) => pick(run.result));
   return {
     workload: workload.id,
     mode,
@@ -278,7 +296,7 @@ export async function runBench(
             const processes = Object.fromEntries(
               plan.processes.map((proc, index) => [
                 proc.name,
-                usage(before[index], sampleProcess(proc.pid, ticks), result.ok),
+                processUsage(before[index], sampleProcess(proc.pid, ticks), result.ok),
               ]),
             );
             runs.push({

@@ -8,15 +8,17 @@
 import { loadavg } from 'node:os';
 import type { BenchOptions } from '../harness/cli-options.js';
 import { LoadGenerator } from '../harness/load-client.js';
-import { clockTicksPerSecond, type ProcSample, sampleProcess } from '../harness/proc-stats.js';
+import { clockTicksPerSecond, sampleProcess } from '../harness/proc-stats.js';
 import {
   type BenchPlan,
   type Candidate,
   type CandidateSummary,
   type ComparisonSummary,
   modeName,
-  type ProcessUsage,
+  processSpreads,
+  processUsage,
   type RunRecord,
+  roundPairs,
   type Workload,
 } from '../harness/runner.js';
 import { compareRounds, type Spread, spread } from '../harness/stats.js';
@@ -100,17 +102,6 @@ export function pubsubDurationMs(plan: PubsubPlan, options: BenchOptions, drainM
   return 2 * total + 120_000;
 }
 
-function usage(before: ProcSample | undefined, after: ProcSample | undefined, ops: number) {
-  const cpuMicros = before && after ? after.cpuMicros - before.cpuMicros : Number.NaN;
-  const record: ProcessUsage = {
-    cpuMicros,
-    cpuMicrosPerOp: ops > 0 ? cpuMicros / ops : Number.NaN,
-    rssBytes: after?.rssBytes ?? Number.NaN,
-    peakRssBytes: after?.peakRssBytes ?? Number.NaN,
-  };
-  return record;
-}
-
 function runsOf(
   runs: readonly PubsubRunRecord[],
   workload: string,
@@ -127,16 +118,7 @@ function summarize(
 ): PubsubCandidateSummary {
   const mine = runsOf(runs, workload.id, mode).filter((run) => run.candidate === candidate.id);
   const metric = (pick: (run: PubsubRunRecord) => number): Spread => spread(mine.map(pick));
-  const names = new Set(mine.flatMap((run) => Object.keys(run.processes)));
-  const processes: CandidateSummary['processes'] = Object.fromEntries(
-    [...names].map((name) => [
-      name,
-      {
-        cpuMicrosPerOp: metric((run) => run.processes[name]?.cpuMicrosPerOp ?? Number.NaN),
-        rssBytes: metric((run) => run.processes[name]?.rssBytes ?? Number.NaN),
-      },
-    ]),
-  );
+  const processes = processSpreads(mine);
   const total = (pick: (run: PubsubRunRecord) => number): number =>
     mine.reduce((sum, run) => sum + pick(run), 0);
   return {
@@ -175,16 +157,7 @@ function compare(
 ): ComparisonSummary {
   const inMode = runsOf(runs, workload.id, mode);
   const pairs = (pick: (run: PubsubRunRecord) => number) =>
-    inMode
-      .filter((run) => run.candidate === candidate)
-      .flatMap((run) => {
-        const base = inMode.find(
-          (other) => other.candidate === baseline && other.round === run.round,
-        );
-        return base === undefined
-          ? []
-          : [{ round: run.round, candidate: pick(run), baseline: pick(base) }];
-      });
+    roundPairs(inMode, candidate, baseline, pick);
   return {
     workload: workload.id,
     mode,
@@ -275,7 +248,7 @@ export async function runPubsubRounds(
             const processes = Object.fromEntries(
               plan.processes.map((proc, index) => [
                 proc.name,
-                usage(before[index], after[index], result.ok),
+                processUsage(before[index], after[index], result.ok),
               ]),
             );
             const run: PubsubRunRecord = {
