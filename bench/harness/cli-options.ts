@@ -67,6 +67,19 @@ function bounded(
 }
 
 /** Parses a bench's flags; throws an Error with a one-line reason for a bad or unknown flag. */
+/** The flags every suite takes, for `util.parseArgs`; the runner passes them on to each suite. */
+export const BENCH_ARG_OPTIONS = {
+  smoke: { type: 'boolean' },
+  rounds: { type: 'string' },
+  duration: { type: 'string' },
+  warmup: { type: 'string' },
+  rate: { type: 'string' },
+  concurrency: { type: 'string' },
+  out: { type: 'string' },
+  profile: { type: 'boolean' },
+  help: { type: 'boolean' },
+} as const;
+
 export function parseBenchArgs(
   argv: readonly string[],
   defaults: BenchDefaults = DEFAULT_BENCH_OPTIONS,
@@ -75,17 +88,7 @@ export function parseBenchArgs(
     args: [...argv],
     strict: true,
     allowPositionals: false,
-    options: {
-      smoke: { type: 'boolean' },
-      rounds: { type: 'string' },
-      duration: { type: 'string' },
-      warmup: { type: 'string' },
-      rate: { type: 'string' },
-      concurrency: { type: 'string' },
-      out: { type: 'string' },
-      profile: { type: 'boolean' },
-      help: { type: 'boolean' },
-    },
+    options: BENCH_ARG_OPTIONS,
   });
   const smoke = values.smoke === true;
   const base = smoke ? { ...defaults, ...SMOKE } : defaults;

@@ -1,6 +1,6 @@
 // The command line of `npm run bench`: suite names, and the harness flags passed on to each.
 import { parseArgs } from 'node:util';
-import { parseBenchArgs } from '../harness/cli-options.js';
+import { BENCH_ARG_OPTIONS, parseBenchArgs } from '../harness/cli-options.js';
 import type { Suite } from './catalog.js';
 
 /** What `npm run bench` was asked to do. */
@@ -48,18 +48,7 @@ export function parseRunArgs(argv: readonly string[], catalog: readonly Suite[])
     args: [...argv],
     strict: true,
     allowPositionals: true,
-    options: {
-      smoke: { type: 'boolean' },
-      profile: { type: 'boolean' },
-      rounds: { type: 'string' },
-      duration: { type: 'string' },
-      warmup: { type: 'string' },
-      rate: { type: 'string' },
-      concurrency: { type: 'string' },
-      out: { type: 'string' },
-      'markdown-only': { type: 'boolean' },
-      help: { type: 'boolean' },
-    },
+    options: { ...BENCH_ARG_OPTIONS, 'markdown-only': { type: 'boolean' } },
   });
   const smoke = values.smoke === true;
   const profile = values.profile === true;
