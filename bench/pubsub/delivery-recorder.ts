@@ -16,6 +16,8 @@ export interface DeliveryStats {
   readonly strays: number;
   /** Publish (time stamped in the message) to arrival at the subscriber, first deliveries only. */
   readonly latencyMs: LatencySummary;
+  /** Bulk deliveries (one POST of many entries) that carried first deliveries of this run. */
+  readonly bulkRequests: number;
 }
 
 /** How a delivery was counted. */
@@ -35,6 +37,7 @@ export class DeliveryRecorder {
   #seen = new Set<number>();
   #duplicates = 0;
   #strays = 0;
+  #bulkRequests = 0;
 
   /** Starts recording the run of driver `key`; messages stamped before `since` are strays. */
   begin(key: string, since: number): void {
@@ -44,6 +47,12 @@ export class DeliveryRecorder {
     this.#seen = new Set();
     this.#duplicates = 0;
     this.#strays = 0;
+    this.#bulkRequests = 0;
+  }
+
+  /** Counts one bulk delivery that carried at least one first delivery of the run. */
+  countBulkRequest(): void {
+    if (this.#key !== undefined) this.#bulkRequests += 1;
   }
 
   /** Counts one delivery that arrived at `arrivedAt` (same clock as the stamp). */
@@ -75,6 +84,7 @@ export class DeliveryRecorder {
       duplicates: this.#duplicates,
       strays: this.#strays,
       latencyMs: summarizeLatency(this.#latencies.slice(0, this.#count)),
+      bulkRequests: this.#bulkRequests,
     };
     this.#key = undefined;
     this.#seen = new Set();

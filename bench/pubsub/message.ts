@@ -58,3 +58,15 @@ export function parseMessage(text: string): MessageStamp | undefined {
     return undefined;
   }
 }
+
+/**
+ * Dapr's HTTP bulk publish body: a JSON array of `{entryId, event, contentType}`. Each payload is
+ * already JSON text, so it goes in as the event verbatim.
+ */
+export function bulkPublishBody(payloads: readonly string[]): string {
+  const entries = payloads.map(
+    (payload, index) =>
+      `{"entryId":"${index}","event":${payload},"contentType":"application/json"}`,
+  );
+  return `[${entries.join(',')}]`;
+}

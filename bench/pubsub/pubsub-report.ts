@@ -1,8 +1,10 @@
 // The pub/sub bench's own table: per broker, mode and candidate, delivered messages per second
 // and the delivery latency measured at the subscriber, next to the generator's round trip and
-// the CPU that taprd and the subscriber spent per message.
+// the CPU that taprd and the subscriber spent per message. A bulk candidate's mode reads
+// `closed c=4 ×100`: 4 ops in flight of 100 messages each; its figures are per message.
 import { type ComparisonSummary, modeName } from '../harness/runner.js';
 import type { Spread } from '../harness/stats.js';
+import type { LoadMode } from '../harness/types.js';
 import type { PubsubCandidateSummary, PubsubOutcome } from './rounds.js';
 
 function num(value: number, digits: number): string {
@@ -19,11 +21,18 @@ function cpu(summary: PubsubCandidateSummary, process: string): string {
   return num(summary.processes[process]?.cpuMicrosPerOp.median ?? Number.NaN, 0);
 }
 
+/** The mode, with the messages per op of a bulk candidate. */
+function modeText(mode: LoadMode, messagesPerOp: number): string {
+  return messagesPerOp === 1 ? modeName(mode) : `${modeName(mode)} ×${messagesPerOp}`;
+}
+
 function row(summary: PubsubCandidateSummary): string {
-  const taprd = summary.candidate === 'direct' ? '–' : cpu(summary, `taprd-${summary.workload}`);
+  const taprd = summary.candidate.startsWith('direct')
+    ? '–'
+    : cpu(summary, `taprd-${summary.workload}`);
   return [
     summary.workload,
-    modeName(summary.mode),
+    modeText(summary.mode, summary.messagesPerOp),
     summary.candidate,
     withRange(summary.opsPerSecond, 0),
     num(summary.p50Ms.median, 2),
@@ -46,10 +55,16 @@ export function deliveryTable(outcome: PubsubOutcome): string {
   ].join('\n');
 }
 
-function comparisonRow(comparison: ComparisonSummary): string {
+function comparisonRow(outcome: PubsubOutcome, comparison: ComparisonSummary): string {
+  const side = outcome.summaries.find(
+    (summary) =>
+      summary.workload === comparison.workload &&
+      summary.candidate === comparison.candidate &&
+      modeName(summary.mode) === modeName(comparison.mode),
+  );
   return [
     comparison.workload,
-    modeName(comparison.mode),
+    modeText(comparison.mode, side?.messagesPerOp ?? 1),
     `${comparison.candidate} / ${comparison.baseline}`,
     withRange(comparison.throughput.ratio, 2),
     withRange(comparison.p50Ms.difference, 2),
@@ -63,6 +78,6 @@ export function comparisonTable(outcome: PubsubOutcome): string {
   return [
     '| broker | mode | candidate / baseline | throughput ratio (min–max) | added delivery p50 ms | added p90 ms (min–max) | added p99 ms (min–max) |',
     '| --- | --- | --- | ---: | ---: | ---: | ---: |',
-    ...outcome.comparisons.map((comparison) => `| ${comparisonRow(comparison)} |`),
+    ...outcome.comparisons.map((comparison) => `| ${comparisonRow(outcome, comparison)} |`),
   ].join('\n');
 }

@@ -5,6 +5,8 @@
 // run is bracketed by begin/end marks to the subscriber, and the summaries and comparisons read
 // that delivery latency. The generator's own figure (publish call to delivery report, from the
 // scheduled start in open loop) is kept next to it as the round trip.
+// Bulk candidates carry several messages per op: they run closed loop only, at their own number
+// of ops in flight, and everything summarized (throughput, CPU per op, ratios) is per message.
 import { loadavg } from 'node:os';
 import type { BenchOptions } from '../harness/cli-options.js';
 import { LoadGenerator } from '../harness/load-client.js';
@@ -31,8 +33,20 @@ const SETTLE_QUIET_MS = 300;
 /** The longest wait for an overloaded run's leftovers to drain. */
 const SETTLE_MAX_MS = 60_000;
 
+/** How a bulk candidate batches: messages per op, and closed-loop ops in flight. */
+export interface BulkOp {
+  readonly messagesPerOp: number;
+  readonly concurrency: number;
+}
+
+/** A candidate of the pub/sub bench; a bulk one publishes and awaits a batch per op. */
+export interface PubsubCandidate extends Candidate {
+  readonly bulk?: BulkOp;
+}
+
 /** A workload of the pub/sub bench: one broker, measured closed loop and at these rates. */
 export interface PubsubWorkload extends Workload {
+  readonly candidates: readonly PubsubCandidate[];
   readonly openRates: readonly number[];
 }
 
@@ -48,21 +62,34 @@ export interface DeliveryProbe {
   settle(quietMs: number, maxMs: number): Promise<SettleResult>;
 }
 
-/** A run, with the subscriber's account of it and what it left behind. */
+/**
+ * A run, with the subscriber's account of it and what it left behind. `result` counts ops (a
+ * bulk op is `messagesPerOp` messages); `processes` CPU per op is per message.
+ */
 export interface PubsubRunRecord extends RunRecord {
+  readonly messagesPerOp: number;
   readonly delivery: DeliveryStats;
   /** The wait after the run until deliveries stopped (messages the run left queued). */
   readonly settle: SettleResult;
 }
 
-/** A candidate's rounds; `p50Ms`..`maxMs` are delivery latency measured at the subscriber. */
+/**
+ * A candidate's rounds; `p50Ms`..`maxMs` are delivery latency measured at the subscriber, and
+ * `opsPerSecond` and CPU per op count messages (ops/s × `messagesPerOp` for a bulk candidate).
+ */
 export interface PubsubCandidateSummary extends CandidateSummary {
+  readonly messagesPerOp: number;
   readonly deliveredPerSecond: Spread;
-  /** The generator's latency: publish call (scheduled, in open loop) to delivery report. */
+  /**
+   * The generator's latency: publish call (scheduled, in open loop) to delivery report (of the
+   * batch's last message, for a bulk op).
+   */
   readonly roundTripP50Ms: Spread;
   readonly roundTripP99Ms: Spread;
   readonly duplicates: number;
   readonly strays: number;
+  /** Bulk deliveries (POSTs) taprd made per round; delivered ÷ this is the batch it formed. */
+  readonly bulkRequests: Spread;
 }
 
 /** Every run, the summaries, and the comparisons (delivery latency, generator throughput). */
@@ -83,8 +110,35 @@ export function pubsubModes(plan: PubsubPlan, options: BenchOptions): LoadMode[]
   ];
 }
 
-function measures(workload: PubsubWorkload, mode: LoadMode): boolean {
-  return mode.kind === 'closed' || workload.openRates.includes(mode.ratePerSecond);
+/**
+ * The mode `candidate` of `workload` runs in for the plan's `mode`, or undefined when it sits
+ * it out: open-loop rates are per message, so bulk candidates run closed loop only, at their
+ * own number of ops in flight.
+ */
+export function candidateMode(
+  workload: PubsubWorkload,
+  candidate: PubsubCandidate,
+  mode: LoadMode,
+): LoadMode | undefined {
+  if (mode.kind === 'open') {
+    const measured =
+      candidate.bulk === undefined && workload.openRates.includes(mode.ratePerSecond);
+    return measured ? mode : undefined;
+  }
+  return candidate.bulk === undefined
+    ? mode
+    : { kind: 'closed', concurrency: candidate.bulk.concurrency };
+}
+
+/** The candidates of `workload` measured in the plan's `mode`, each with the mode it runs in. */
+function measuredIn(
+  workload: PubsubWorkload,
+  mode: LoadMode,
+): { candidate: PubsubCandidate; mode: LoadMode }[] {
+  return workload.candidates.flatMap((candidate) => {
+    const own = candidateMode(workload, candidate, mode);
+    return own === undefined ? [] : [{ candidate, mode: own }];
+  });
 }
 
 /** A bound on the plan's wall time for the watchdog: runs, warm-ups and drains, twice over. */
@@ -92,10 +146,9 @@ export function pubsubDurationMs(plan: PubsubPlan, options: BenchOptions, drainM
   let total = 0;
   for (const mode of pubsubModes(plan, options)) {
     for (const workload of plan.workloads) {
-      if (!measures(workload, mode)) continue;
       const runs = options.rounds + 1;
       total +=
-        workload.candidates.length *
+        measuredIn(workload, mode).length *
         (options.warmupMs + options.rounds * options.durationMs + runs * (drainMs + 1000));
     }
   }
@@ -110,10 +163,15 @@ function runsOf(
   return runs.filter((run) => run.workload === workload && modeName(run.mode) === modeName(mode));
 }
 
+/** Messages delivered per second in a run: ops/s times the messages each op carried. */
+function messagesPerSecond(run: PubsubRunRecord): number {
+  return run.result.opsPerSecond * run.messagesPerOp;
+}
+
 function summarize(
   workload: PubsubWorkload,
   mode: LoadMode,
-  candidate: Candidate,
+  candidate: PubsubCandidate,
   runs: readonly PubsubRunRecord[],
 ): PubsubCandidateSummary {
   const mine = runsOf(runs, workload.id, mode).filter((run) => run.candidate === candidate.id);
@@ -126,7 +184,8 @@ function summarize(
     mode,
     candidate: candidate.id,
     label: candidate.label,
-    opsPerSecond: metric((run) => run.result.opsPerSecond),
+    messagesPerOp: candidate.bulk?.messagesPerOp ?? 1,
+    opsPerSecond: metric(messagesPerSecond),
     deliveredPerSecond: metric((run) => (run.delivery.delivered / run.result.elapsedMs) * 1000),
     p50Ms: metric((run) => run.delivery.latencyMs.p50),
     p90Ms: metric((run) => run.delivery.latencyMs.p90),
@@ -139,10 +198,13 @@ function summarize(
     dropped: total((run) => run.result.dropped),
     duplicates: total((run) => run.delivery.duplicates),
     strays: total((run) => run.delivery.strays),
+    bulkRequests: metric((run) => run.delivery.bulkRequests),
     firstError: mine.find((run) => run.result.firstError !== null)?.result.firstError ?? null,
     sendLagP99Ms: metric((run) => run.result.sendLagMs?.p99 ?? Number.NaN),
     generatorCpuMicrosPerOp: metric((run) =>
-      run.result.ok > 0 ? run.result.generatorCpuMicros / run.result.ok : Number.NaN,
+      run.result.ok > 0
+        ? run.result.generatorCpuMicros / (run.result.ok * run.messagesPerOp)
+        : Number.NaN,
     ),
     processes,
   };
@@ -163,7 +225,7 @@ function compare(
     mode,
     candidate,
     baseline,
-    throughput: compareRounds(pairs((run) => run.result.opsPerSecond)),
+    throughput: compareRounds(pairs(messagesPerSecond)),
     p50Ms: compareRounds(pairs((run) => run.delivery.latencyMs.p50)),
     p90Ms: compareRounds(pairs((run) => run.delivery.latencyMs.p90)),
     p99Ms: compareRounds(pairs((run) => run.delivery.latencyMs.p99)),
@@ -180,13 +242,16 @@ function logLine(mode: LoadMode, run: PubsubRunRecord): string {
     result.errors > 0 ? ` errors ${result.errors} (${result.firstError})` : '',
     delivery.duplicates > 0 ? ` duplicates ${delivery.duplicates}` : '',
     delivery.strays > 0 ? ` strays ${delivery.strays}` : '',
+    delivery.bulkRequests > 0
+      ? ` in ${delivery.bulkRequests} bulk POSTs (${(delivery.delivered / delivery.bulkRequests).toFixed(1)} per POST)`
+      : '',
     settle.deliveries > 0
       ? ` left ${settle.deliveries} behind (${Math.round(settle.waitedMs)} ms to drain${settle.timedOut ? ', still arriving' : ''})`
       : '',
   ].join('');
   return (
     `${modeName(mode).padEnd(16)} ${run.workload} round ${run.round} ${run.candidate.padEnd(12)} ` +
-    `${Math.round(result.opsPerSecond)} msg/s delivery p50 ${ms(delivery.latencyMs.p50)} ` +
+    `${Math.round(messagesPerSecond(run))} msg/s delivery p50 ${ms(delivery.latencyMs.p50)} ` +
     `p99 ${ms(delivery.latencyMs.p99)} ms, round trip p99 ${ms(result.latencyMs.p99)} ms${extra}`
   );
 }
@@ -220,10 +285,10 @@ export async function runPubsubRounds(
       drainMs,
     });
   try {
-    for (const mode of pubsubModes(plan, options)) {
+    for (const planMode of pubsubModes(plan, options)) {
       for (const workload of plan.workloads) {
-        if (!measures(workload, mode)) continue;
-        for (const candidate of workload.candidates) {
+        const measured = measuredIn(workload, planMode);
+        for (const { candidate, mode } of measured) {
           if (options.warmupMs <= 0) continue;
           const warm = await runOnce(workload, candidate, mode, options.warmupMs);
           await probe.settle(SETTLE_QUIET_MS, SETTLE_MAX_MS);
@@ -233,11 +298,13 @@ export async function runPubsubRounds(
             );
           }
         }
-        const count = workload.candidates.length;
+        const count = measured.length;
         for (let round = 1; round <= options.rounds; round += 1) {
           for (let turn = 0; turn < count; turn += 1) {
-            const candidate = workload.candidates[(turn + round - 1) % count];
-            if (candidate === undefined) continue;
+            const entry = measured[(turn + round - 1) % count];
+            if (entry === undefined) continue;
+            const { candidate, mode } = entry;
+            const messagesPerOp = candidate.bulk?.messagesPerOp ?? 1;
             const loadAverage1m = loadavg()[0] ?? Number.NaN;
             await probe.begin(`${workload.id}/${candidate.id}`);
             const before = plan.processes.map((proc) => sampleProcess(proc.pid, ticks));
@@ -248,7 +315,7 @@ export async function runPubsubRounds(
             const processes = Object.fromEntries(
               plan.processes.map((proc, index) => [
                 proc.name,
-                processUsage(before[index], after[index], result.ok),
+                processUsage(before[index], after[index], result.ok * messagesPerOp),
               ]),
             );
             const run: PubsubRunRecord = {
@@ -259,6 +326,7 @@ export async function runPubsubRounds(
               loadAverage1m,
               result,
               processes,
+              messagesPerOp,
               delivery,
               settle,
             };
@@ -266,10 +334,16 @@ export async function runPubsubRounds(
             log(logLine(mode, run));
           }
         }
-        for (const candidate of workload.candidates)
+        for (const { candidate, mode } of measured)
           summaries.push(summarize(workload, mode, candidate, runs));
-        for (const spec of workload.comparisons)
-          comparisons.push(compare(workload, mode, spec.candidate, spec.baseline, runs));
+        for (const spec of workload.comparisons) {
+          const side = measured.find((entry) => entry.candidate.id === spec.candidate);
+          const base = measured.find((entry) => entry.candidate.id === spec.baseline);
+          // Both sides must have run, in the same mode (a bulk pair shares its concurrency).
+          if (side === undefined || base === undefined) continue;
+          if (modeName(side.mode) !== modeName(base.mode)) continue;
+          comparisons.push(compare(workload, side.mode, spec.candidate, spec.baseline, runs));
+        }
       }
     }
   } finally {

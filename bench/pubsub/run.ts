@@ -4,7 +4,9 @@
 // every delivery against the publish time in the message.
 //   npm run build && node dist/bench/pubsub/run.js [--smoke] [--profile] [--rounds N] ...
 // Env: BENCH_PUBSUB_BROKERS (redis,rabbitmq,sqlite; in-memory is known too), BENCH_REDIS_HOST,
-// BENCH_RABBITMQ_URL, BENCH_TAPRD_ROOT (a built checkout whose bin/taprd.js to run).
+// BENCH_RABBITMQ_URL, BENCH_TAPRD_ROOT (a built checkout whose bin/taprd.js to run),
+// BENCH_PUBSUB_CANDIDATES, BENCH_PUBSUB_BULK, BENCH_PUBSUB_BULK_SIZE,
+// BENCH_PUBSUB_BULK_CONCURRENCY (see README.md).
 // It has its own entry point instead of the harness's benchMain because latency is read at the
 // subscriber: every run is bracketed there (rounds.ts); flags, report and clean-up are the
 // harness's.
@@ -20,6 +22,7 @@ import {
 } from '../harness/report.js';
 import { roundTo } from '../harness/stats.js';
 import { brokerEnv } from './brokers.js';
+import { type BulkSettings, bulkSettings } from './bulk-settings.js';
 import { comparisonTable, deliveryTable } from './pubsub-report.js';
 import { pubsubDurationMs, runPubsubRounds } from './rounds.js';
 import { setupPubsub } from './setup.js';
@@ -32,9 +35,11 @@ const SETUP_ALLOWANCE_MS = 180_000;
 async function main(argv: readonly string[]): Promise<number> {
   let options: BenchOptions;
   let env: ReturnType<typeof brokerEnv>;
+  let bulk: BulkSettings;
   try {
     options = parseBenchArgs(argv);
     env = brokerEnv(process.env);
+    bulk = bulkSettings(process.env);
   } catch (error) {
     console.error(`${error instanceof Error ? error.message : String(error)}\n${BENCH_USAGE}`);
     return 2;
@@ -60,7 +65,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const startedAt = new Date();
   const loadBefore = loadAverages();
   try {
-    const { plan, subscriber } = await setupPubsub(options, env, argv, cleanup);
+    const { plan, subscriber } = await setupPubsub(options, env, bulk, argv, cleanup);
     clearTimeout(watchdog);
     const limitMs = pubsubDurationMs(plan, options, DRAIN_MS) + SETUP_ALLOWANCE_MS;
     watchdog = setTimeout(() => stop(`watchdog: the run took over ${limitMs} ms`, 3), limitMs);

@@ -1,6 +1,6 @@
 // Sets the pub/sub bench up: the subscriber process, one taprd per broker delivering to it (each
-// checked end to end with a probe message), the baselines' consumers, and the plan of
-// workloads (one per broker) and candidates.
+// path checked end to end with a probe message), the baselines' consumers, and the plan of
+// workloads (one per broker) and candidates, per message and in bulk.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import type { Cleanup } from '../harness/bench-main.js';
 import type { BenchOptions } from '../harness/cli-options.js';
 import { cpuProfileArgs, printNewestProfile } from '../harness/profile-summary.js';
 import { resultsDir } from '../harness/report.js';
-import type { Candidate, ComparisonSpec, MonitoredProcess } from '../harness/runner.js';
+import type { ComparisonSpec, MonitoredProcess } from '../harness/runner.js';
 import { startTaprd, type TaprdHandle } from '../harness/taprd.js';
 import {
   type BrokerEnv,
@@ -22,8 +22,16 @@ import {
   rabbitmqPid,
   redisPid,
 } from './brokers.js';
-import { encodeMessage, MESSAGE_BYTES, monotonicMs, PROBE_PREFIX } from './message.js';
-import type { PubsubPlan, PubsubWorkload } from './rounds.js';
+import { BULK_SUBSCRIBE, type BulkSettings } from './bulk-settings.js';
+import {
+  bulkPublishBody,
+  encodeMessage,
+  MESSAGE_BYTES,
+  monotonicMs,
+  PROBE_PREFIX,
+} from './message.js';
+import type { PubsubCandidate, PubsubPlan, PubsubWorkload } from './rounds.js';
+import type { AppSubscription } from './subscriber-app.js';
 import { SubscriberProcess } from './subscriber-process.js';
 
 const DRIVERS = fileURLToPath(new URL('./drivers.js', import.meta.url));
@@ -42,23 +50,31 @@ export interface PubsubSetup {
   readonly subscriber: SubscriberProcess;
 }
 
-/** Publishes probes through taprd until one reaches the subscriber (its subscription is up). */
+/**
+ * Publishes probes through taprd until one reaches the subscriber (its subscription is up):
+ * one message per publish, or, for the bulk topic, a bulk publish of one entry.
+ */
 async function checkPath(
   taprd: TaprdHandle,
   subscriber: SubscriberProcess,
   broker: BrokerId,
   topic: string,
+  bulk: boolean,
 ): Promise<void> {
   const deadline = Date.now() + PATH_READY_MS;
+  const path = bulk
+    ? `/v1.0-alpha1/publish/bulk/${PUBSUB}/${topic}`
+    : `/v1.0/publish/${PUBSUB}/${topic}`;
   let last = 'no probe arrived';
   for (let attempt = 1; Date.now() < deadline; attempt += 1) {
-    const key = `${PROBE_PREFIX}${broker}:${attempt}`;
+    const key = `${PROBE_PREFIX}${broker}${bulk ? ':bulk' : ''}:${attempt}`;
     const arrived = subscriber.waitForProbe(key, PROBE_WAIT_MS);
+    const message = encodeMessage(key, attempt, monotonicMs());
     try {
-      const response = await fetch(`${taprd.httpOrigin}/v1.0/publish/${PUBSUB}/${topic}`, {
+      const response = await fetch(`${taprd.httpOrigin}${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: encodeMessage(key, attempt, monotonicMs()),
+        body: bulk ? bulkPublishBody([message]) : message,
         signal: AbortSignal.timeout(2000),
       });
       const text = await response.text();
@@ -69,34 +85,57 @@ async function checkPath(
     if (await arrived) return;
   }
   throw new Error(
-    `${broker}: a message published through taprd did not reach the subscriber in ${PATH_READY_MS / 1000} s (${last})\n--- taprd output ---\n${taprd.outputTail()}`,
+    `${broker}: a message ${bulk ? 'bulk-' : ''}published through taprd did not reach the subscriber in ${PATH_READY_MS / 1000} s (${last})\n--- taprd output ---\n${taprd.outputTail()}`,
   );
+}
+
+/** `BENCH_PUBSUB_CANDIDATES` (comma-separated candidate ids), or undefined for all of them. */
+function candidateFilter(listed: string | undefined): ReadonlySet<string> | undefined {
+  const ids = (listed ?? '')
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
+  return ids.length === 0 ? undefined : new Set(ids);
 }
 
 /** Sets everything up, registering each clean-up step as it goes. */
 export async function setupPubsub(
   options: BenchOptions,
   env: BrokerEnv,
+  bulk: BulkSettings,
   argv: readonly string[],
   cleanup: Cleanup,
 ): Promise<PubsubSetup> {
   const has = (broker: BrokerId): boolean => env.brokers.includes(broker);
+  const wanted = candidateFilter(process.env.BENCH_PUBSUB_CANDIDATES);
+  // The bulk subscription (and its probe) only when taprd-bulk will run.
+  const bulkPath = bulk.enabled && (wanted?.has('taprd-bulk') ?? true);
   const redisInfo = has('redis') ? await checkRedis(env.redisHost) : undefined;
   if (has('rabbitmq')) await checkRabbitmq(env.rabbitmqUrl);
   const runId = randomBytes(4).toString('hex');
   const topicOf = (broker: BrokerId): string => `bench-pubsub-${runId}-${broker}`;
   const directTopic = (broker: BrokerId): string => `${topicOf(broker)}-direct`;
+  const bulkTopic = (broker: BrokerId): string => `${topicOf(broker)}-bulk`;
   const appIdOf = (broker: BrokerId): string => `bench-sub-${broker}`;
   if (has('redis')) {
     cleanup.add(() =>
-      deleteStreams(env.redisHost, [topicOf('redis'), directTopic('redis')]).catch(() => {}),
+      deleteStreams(env.redisHost, [
+        topicOf('redis'),
+        directTopic('redis'),
+        bulkTopic('redis'),
+      ]).catch(() => {}),
     );
   }
   const subscriber = await SubscriberProcess.start({
     subscriptions: Object.fromEntries(
-      env.brokers.map((broker) => [
+      env.brokers.map((broker): [string, AppSubscription[]] => [
         appIdOf(broker),
-        [{ pubsubname: PUBSUB, topic: topicOf(broker) }],
+        [
+          { pubsubname: PUBSUB, topic: topicOf(broker) },
+          ...(bulkPath
+            ? [{ pubsubname: PUBSUB, topic: bulkTopic(broker), bulkSubscribe: BULK_SUBSCRIBE }]
+            : []),
+        ],
       ]),
     ),
   });
@@ -129,7 +168,8 @@ export async function setupPubsub(
     });
     cleanup.add(() => taprd.stop());
     sidecars.set(broker, taprd);
-    await checkPath(taprd, subscriber, broker, topicOf(broker));
+    await checkPath(taprd, subscriber, broker, topicOf(broker), false);
+    if (bulkPath) await checkPath(taprd, subscriber, broker, bulkTopic(broker), true);
     console.log(`${broker}: taprd delivers to the subscriber`);
   }
   if (has('redis')) {
@@ -154,7 +194,7 @@ export async function setupPubsub(
     if (taprd === undefined) throw new Error(`no taprd for ${broker}`);
     const common = { notifyPort: subscriber.notifyPort, pubsub: PUBSUB, topic: topicOf(broker) };
     const key = (candidate: string): string => `${broker}/${candidate}`;
-    const candidates: Candidate[] = [
+    const candidates: PubsubCandidate[] = [
       {
         id: 'taprd-http',
         label: `${broker}: publish over HTTP via taprd, taprd delivers over HTTP`,
@@ -206,13 +246,53 @@ export async function setupPubsub(
       });
       comparisons.push({ candidate: 'taprd-grpc', baseline: 'direct' });
     }
+    if (bulk.enabled) {
+      const batch = { bulk: { messagesPerOp: bulk.size, concurrency: bulk.concurrency } };
+      candidates.push({
+        id: 'taprd-bulk',
+        label: `${broker}: bulk publish of ${bulk.size} over HTTP via taprd, taprd delivers over HTTP to a bulk subscription`,
+        driver: {
+          module: DRIVERS,
+          export: 'viaTaprdBulk',
+          params: {
+            ...common,
+            topic: bulkTopic(broker),
+            key: key('taprd-bulk'),
+            origin: taprd.httpOrigin,
+            batchSize: bulk.size,
+          },
+        },
+        ...batch,
+      });
+      if (broker === 'redis' || broker === 'rabbitmq') {
+        const direct = candidates.find((candidate) => candidate.id === 'direct');
+        candidates.push({
+          id: 'direct-bulk',
+          label:
+            broker === 'redis'
+              ? `redis: ioredis pipeline of ${bulk.size} XADDs -> XREADGROUP/XACK consumer`
+              : `rabbitmq: ${bulk.size} amqplib publishes per turn -> consume/ack`,
+          driver: {
+            module: DRIVERS,
+            export: broker === 'redis' ? 'directRedisBulk' : 'directRabbitmqBulk',
+            params: { ...direct?.driver.params, key: key('direct-bulk'), batchSize: bulk.size },
+          },
+          ...batch,
+        });
+        comparisons.push({ candidate: 'taprd-bulk', baseline: 'direct-bulk' });
+      }
+    }
+    const kept = candidates.filter((candidate) => wanted?.has(candidate.id) ?? true);
+    const keptIds = new Set(kept.map((candidate) => candidate.id));
     const openRates =
       options.ratePerSecond === LOW_RATE ? [LOW_RATE] : [options.ratePerSecond, LOW_RATE];
     return {
       id: broker,
       label: `${broker}: publish -> deliver, 1 KiB`,
-      candidates,
-      comparisons,
+      candidates: kept,
+      comparisons: comparisons.filter(
+        (pair) => keptIds.has(pair.candidate) && keptIds.has(pair.baseline),
+      ),
       openRates,
     };
   });
@@ -252,6 +332,9 @@ export async function setupPubsub(
           'closed loop: each op publishes and waits until the subscriber reported the delivery, so ops/s is delivered messages per second with C messages in flight end to end',
         subscriber:
           'one node:http process: taprd POSTs CloudEvents to /deliver (answered {"status":"SUCCESS"}); the direct consumers (ioredis XREADGROUP COUNT 100 + XACK per batch; amqplib consume with manual ack, no prefetch limit) run in the same process',
+        bulk: bulk.enabled
+          ? `taprd-bulk: one op is a bulk publish (POST /v1.0-alpha1/publish/bulk) of ${bulk.size} messages, delivered to a bulk subscription (maxMessagesCount ${BULK_SUBSCRIBE.maxMessagesCount}, maxAwaitDurationMs ${BULK_SUBSCRIBE.maxAwaitDurationMs}); direct-bulk: one op is ${bulk.size} broker publishes in one write (redis pipeline; rabbitmq one turn of publishes) to the direct consumer. Closed loop only, ${bulk.concurrency} ops in flight; summaries count messages (ops/s x ${bulk.size}), CPU per message`
+          : 'off (BENCH_PUBSUB_BULK=0)',
         components:
           "each taprd has one component named pubsub with the component's defaults (redis: 10 handlers in flight, queueDepth 100; rabbitmq: no publisher confirms, transient messages, no prefetch limit; sqlite: WAL, 10 handlers in flight)",
       },

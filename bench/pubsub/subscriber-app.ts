@@ -1,12 +1,13 @@
 // The pub/sub bench's subscriber, a process of its own: an HTTP app that taprd delivers to
-// (`GET /dapr/subscribe` answers per `dapr-app-id`, `POST /deliver` acks with SUCCESS), and the
-// host of the baselines' direct consumers. Every delivery, whichever way it came, is timed on
+// (`GET /dapr/subscribe` answers per `dapr-app-id`, `POST /deliver` acks with SUCCESS,
+// `POST /deliver-bulk` reads Dapr's bulk envelope and acks every entry), and the host of the
+// baselines' direct consumers. Every delivery, whichever way it came, is timed on
 // arrival against the publish time in the message, recorded for the current run, and reported
 // to the publishing driver over the notify channel.
 // Usage: forked by bench/pubsub/subscriber-process.ts with its configuration as JSON in argv[2].
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isRecord } from '../harness/types.js';
-import { DeliveryRecorder } from './delivery-recorder.js';
+import { type DeliveryKind, DeliveryRecorder } from './delivery-recorder.js';
 import {
   type DirectConsumer,
   type RabbitConsumerSettings,
@@ -19,11 +20,20 @@ import { NotifyHub } from './notify-channel.js';
 
 const LIFETIME_MS = 3_600_000;
 const SUCCESS = Buffer.from('{"status":"SUCCESS"}');
+const ROUTE = '/deliver';
+/** Where taprd POSTs the batches of a bulk subscription. */
+export const BULK_ROUTE = '/deliver-bulk';
 
 /** One programmatic subscription the app declares, answered to the sidecar of `appId`. */
 export interface AppSubscription {
   readonly pubsubname: string;
   readonly topic: string;
+  /** Dapr's `bulkSubscribe` options; such a subscription is delivered to {@link BULK_ROUTE}. */
+  readonly bulkSubscribe?: {
+    readonly enabled: boolean;
+    readonly maxMessagesCount: number;
+    readonly maxAwaitDurationMs: number;
+  };
 }
 
 /** The app's configuration: its subscriptions per sidecar app id. */
@@ -82,8 +92,12 @@ class SubscriberApp {
     this.#hub = hub;
   }
 
-  /** One delivery of `stamp` that arrived at `arrivedAt`. */
-  deliver(stamp: MessageStamp | undefined, arrivedAt: number, via: string): void {
+  /** One delivery of `stamp` that arrived at `arrivedAt`; how the run counted it, if it did. */
+  deliver(
+    stamp: MessageStamp | undefined,
+    arrivedAt: number,
+    via: string,
+  ): DeliveryKind | undefined {
     this.#lastArrival = arrivedAt;
     this.#arrivals += 1;
     if (stamp === undefined) {
@@ -91,14 +105,24 @@ class SubscriberApp {
         this.#reportedBad = true;
         console.error(`subscriber: a delivery via ${via} was not a bench message`);
       }
-      return;
+      return undefined;
     }
     if (stamp.key.startsWith(PROBE_PREFIX)) {
       this.#send({ type: 'probe', key: stamp.key, seq: stamp.seq, via });
-      return;
+      return undefined;
     }
-    this.#recorder.record(stamp.key, stamp.seq, stamp.sentAt, arrivedAt);
+    const kind = this.#recorder.record(stamp.key, stamp.seq, stamp.sentAt, arrivedAt);
     this.#hub?.notify(stamp.key, stamp.seq);
+    return kind;
+  }
+
+  /** A bulk delivery's entries, all arrived at `arrivedAt`. */
+  deliverBulk(stamps: readonly (MessageStamp | undefined)[], arrivedAt: number, via: string): void {
+    let carriedRun = false;
+    for (const stamp of stamps) {
+      if (this.deliver(stamp, arrivedAt, via) === 'first') carriedRun = true;
+    }
+    if (carriedRun) this.#recorder.countBulkRequest();
   }
 
   /** A direct consumer's payload. */
@@ -173,6 +197,55 @@ function reply(response: ServerResponse, status: number, body?: Buffer): void {
   response.end(body);
 }
 
+/** The message in a CloudEvent's `data` (a JSON object, or JSON text), if it is one. */
+function stampOfEvent(event: unknown): MessageStamp | undefined {
+  const data = isRecord(event) ? event.data : undefined;
+  return typeof data === 'string' ? parseMessage(data) : stampOf(data);
+}
+
+/** One POST of a CloudEvent to {@link ROUTE}. */
+function deliverOne(app: SubscriberApp, request: IncomingMessage, body: Buffer): Buffer {
+  const arrivedAt = monotonicMs();
+  let stamp: MessageStamp | undefined;
+  try {
+    stamp = stampOfEvent(JSON.parse(body.toString('utf8')));
+  } catch {
+    stamp = undefined;
+  }
+  app.deliver(stamp, arrivedAt, `taprd (${String(request.headers.pubsubname ?? '?')})`);
+  return SUCCESS;
+}
+
+/**
+ * One POST of Dapr's bulk envelope (`{entries: [{entryId, event, contentType, ...}], ...}`) to
+ * {@link BULK_ROUTE}: each entry's event is a CloudEvent object, or base64 text for a raw
+ * payload. The answer marks every entry SUCCESS.
+ */
+function deliverBatch(app: SubscriberApp, request: IncomingMessage, body: Buffer): Buffer {
+  const arrivedAt = monotonicMs();
+  let entries: unknown[] = [];
+  try {
+    const envelope: unknown = JSON.parse(body.toString('utf8'));
+    if (isRecord(envelope) && Array.isArray(envelope.entries)) entries = envelope.entries;
+  } catch {
+    entries = [];
+  }
+  const stamps: (MessageStamp | undefined)[] = [];
+  const statuses: string[] = [];
+  for (const entry of entries) {
+    if (!isRecord(entry)) continue;
+    const event = entry.event;
+    stamps.push(
+      typeof event === 'string'
+        ? parseMessage(Buffer.from(event, 'base64').toString('utf8'))
+        : stampOfEvent(event),
+    );
+    statuses.push(`{"entryId":${JSON.stringify(String(entry.entryId))},"status":"SUCCESS"}`);
+  }
+  app.deliverBulk(stamps, arrivedAt, `taprd bulk (${String(request.headers.pubsubname ?? '?')})`);
+  return Buffer.from(`{"statuses":[${statuses.join(',')}]}`);
+}
+
 function handle(
   app: SubscriberApp,
   config: SubscriberConfig,
@@ -186,27 +259,19 @@ function handle(
       const appId = String(request.headers['dapr-app-id'] ?? '');
       const list = (config.subscriptions[appId] ?? []).map((entry) => ({
         ...entry,
-        route: '/deliver',
+        route: entry.bulkSubscribe === undefined ? ROUTE : BULK_ROUTE,
       }));
       reply(response, 200, Buffer.from(JSON.stringify(list)));
       return;
     }
-    if (request.method !== 'POST' || request.url !== '/deliver') {
+    const deliverTo =
+      request.url === ROUTE ? deliverOne : request.url === BULK_ROUTE ? deliverBatch : undefined;
+    if (request.method !== 'POST' || deliverTo === undefined) {
       reply(response, 404);
       return;
     }
-    const arrivedAt = monotonicMs();
     const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-    let stamp: MessageStamp | undefined;
-    try {
-      const event: unknown = JSON.parse(body.toString('utf8'));
-      const data = isRecord(event) ? event.data : undefined;
-      stamp = typeof data === 'string' ? parseMessage(data) : stampOf(data);
-    } catch {
-      stamp = undefined;
-    }
-    app.deliver(stamp, arrivedAt, `taprd (${String(request.headers.pubsubname ?? '?')})`);
-    reply(response, 200, SUCCESS);
+    reply(response, 200, deliverTo(app, request, body));
   });
 }
 

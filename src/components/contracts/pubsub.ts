@@ -63,6 +63,18 @@ export interface SubscribeRequest {
   readonly topic: string;
   /** The subscription's metadata (Subscription `spec.metadata` or the app's). */
   readonly metadata: MetadataRecord;
+  /**
+   * The fewest handler calls a component that caps them (`concurrency`) lets run at once for
+   * this subscription. A bulk subscription holds each call until its batch fills or times out,
+   * so a lower cap would hold every batch to the cap (as in Dapr, whose batches never exceed
+   * the component's concurrency) and make each wait out the full await time.
+   */
+  readonly minInFlight?: number;
+}
+
+/** How many handler calls a component capped at `concurrency` runs at once for `request`. */
+export function handlerLimit(concurrency: number, request: SubscribeRequest): number {
+  return Math.max(concurrency, request.minInFlight ?? 0);
 }
 
 /** A live subscription. */

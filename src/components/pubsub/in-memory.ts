@@ -5,6 +5,7 @@ import {
 } from '../contracts/component.js';
 import {
   consumerGroupOf,
+  handlerLimit,
   type PublishRequest,
   type PubSub,
   PubSubFeature,
@@ -81,7 +82,7 @@ export class InMemoryPubSub implements PubSub {
       this.#appId,
     );
     const queue = this.#bus.queue(group, request.topic, this.#options.redeliverInterval);
-    const consumer = new Consumer(handler, this.#options.concurrency);
+    const consumer = new Consumer(handler, handlerLimit(this.#options.concurrency, request));
     const subscription = new InMemorySubscription(async () => {
       queue.remove(consumer);
       await consumer.close();

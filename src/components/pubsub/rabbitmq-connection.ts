@@ -2,6 +2,7 @@ import type { ChannelModel, SocketOptions } from 'amqplib';
 import type { Logger } from '../../kernel/logger.js';
 import { errorText } from '../../kernel/tapr-error.js';
 import { connectionScheme, type RabbitmqOptions } from './rabbitmq.metadata.js';
+import { batchFrameWrites } from './rabbitmq-frame-batching.js';
 
 /** The part of amqplib the component uses, loaded with `await import()` in `create()`. */
 export interface AmqpDriver {
@@ -190,6 +191,11 @@ export class RabbitConnection {
 
   #adopt(model: ChannelModel): void {
     this.#model = model;
+    if (!batchFrameWrites(model)) {
+      this.#logger.debug(
+        'rabbitmq pub/sub: amqplib internals differ; frames are written one by one',
+      );
+    }
     model.on('error', (error: unknown) => {
       this.#logger.warn('rabbitmq pub/sub: connection error', { error: errorText(error) });
     });

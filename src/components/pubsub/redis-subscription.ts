@@ -10,6 +10,7 @@ import {
   type StreamEntry,
   streamEntries,
 } from './redis-stream-entry.js';
+import type { RedisTurnWriter } from './redis-turn-writer.js';
 import type { WorkerSlots } from './redis-worker-slots.js';
 
 /** Idle time given to entries released at close: any consumer's reclaim takes them next. */
@@ -60,6 +61,8 @@ export interface StreamSubscriptionSettings {
 export interface StreamSubscriptionDeps {
   /** The component's shared connection (XACK, XPENDING, XCLAIM, XGROUP). */
   readonly client: Redis;
+  /** Gathers the shared connection's commands of one turn into one write (XACKs join it). */
+  readonly writer: RedisTurnWriter;
   /** A connection of this subscription's own, blocked in XREADGROUP; disconnected at close. */
   readonly blocking: Redis;
   readonly slots: WorkerSlots;
@@ -106,7 +109,13 @@ export class RedisStreamSubscription implements PubSubSubscription {
     this.#settings = settings;
     this.#deps = deps;
     this.#handler = handler;
-    this.#acks = new AckBatcher(deps.client, settings.topic, settings.group, deps.logger);
+    this.#acks = new AckBatcher(
+      deps.client,
+      deps.writer,
+      settings.topic,
+      settings.group,
+      deps.logger,
+    );
   }
 
   /** Starts both loops; the group must exist already. */

@@ -10,6 +10,7 @@ import {
   type BulkPublisher,
   type BulkPublishFailure,
   consumerGroupOf,
+  handlerLimit,
   type PublishRequest,
   PubSubFeature,
   type PubSubHandler,
@@ -17,9 +18,9 @@ import {
   type SubscribeRequest,
 } from '../contracts/pubsub.js';
 import { type RedisPubSubOptions, redisPubSubMetadata } from './redis.metadata.js';
-import { RedisPublishBatcher } from './redis-publish-batcher.js';
 import { entryFields } from './redis-stream-entry.js';
 import { ensureGroup, RedisStreamSubscription } from './redis-subscription.js';
+import { RedisTurnWriter } from './redis-turn-writer.js';
 import { WorkerSlots } from './redis-worker-slots.js';
 
 /** How long one XREADGROUP blocks when `readTimeout` does not say (Dapr blocks forever). */
@@ -66,7 +67,7 @@ class RedisPubSub implements BulkPublisher {
   readonly #group: string;
   readonly #logger: Logger;
   readonly #slots: WorkerSlots;
-  readonly #batcher: RedisPublishBatcher;
+  readonly #writer: RedisTurnWriter;
   readonly #subscriptions = new Set<RedisStreamSubscription>();
   #closed = false;
 
@@ -76,14 +77,14 @@ class RedisPubSub implements BulkPublisher {
     this.#group = group;
     this.#logger = logger;
     this.#slots = new WorkerSlots(options.concurrency);
-    this.#batcher = new RedisPublishBatcher(client);
+    this.#writer = new RedisTurnWriter(client);
   }
 
   async publish(request: PublishRequest, signal: AbortSignal): Promise<void> {
     this.#checkOpen();
     signal.throwIfAborted();
-    // The publishes of one event-loop turn leave in one socket write.
-    this.#batcher.hold();
+    // The commands of one event-loop turn leave in one socket write.
+    this.#writer.hold();
     try {
       await this.#client.call(
         'XADD',
@@ -151,6 +152,7 @@ class RedisPubSub implements BulkPublisher {
     // its own pending entries, which its close releases. Created now, so it shows at once.
     const consumer = `${this.#group}-${randomUUID()}`;
     await this.#client.call('XGROUP', 'CREATECONSUMER', topic, this.#group, consumer);
+    const limit = handlerLimit(this.#options.concurrency, request);
     const blockMs = this.#options.readTimeout > 0 ? this.#options.readTimeout : DEFAULT_BLOCK_MS;
     const blocking = this.#client.duplicate(blockingOptions(this.#options, blockMs));
     blocking.on('error', () => {
@@ -179,8 +181,11 @@ class RedisPubSub implements BulkPublisher {
       },
       {
         client: this.#client,
+        writer: this.#writer,
         blocking,
-        slots: this.#slots,
+        // The component's workers are shared, as Dapr's; a bulk subscription needing more
+        // gets its own, so its batches can fill.
+        slots: limit > this.#options.concurrency ? new WorkerSlots(limit) : this.#slots,
         logger: this.#logger,
         onClosed: () => this.#subscriptions.delete(subscription),
       },

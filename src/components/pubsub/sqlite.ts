@@ -10,6 +10,7 @@ import {
   type BulkPublisher,
   type BulkPublishFailure,
   consumerGroupOf,
+  handlerLimit,
   type PublishRequest,
   PubSubFeature,
   type PubSubHandler,
@@ -212,7 +213,7 @@ class SqlitePubSub implements BulkPublisher {
       {
         topic,
         group,
-        concurrency: options.concurrency,
+        concurrency: handlerLimit(options.concurrency, request),
         pollIntervalMs: options.pollInterval,
         visibilityTimeoutMs: options.visibilityTimeout,
         renewIntervalMs: renewInterval(options),

@@ -9,6 +9,7 @@ import type {
   PubSubHandler,
   PubSubMessage,
   PubSubSubscription,
+  SubscribeRequest,
 } from '../../../src/components/contracts/pubsub.js';
 import { silentLogger } from '../../../src/kernel/logger.js';
 import { probeServer } from '../../helpers/test-servers.js';
@@ -83,8 +84,13 @@ export class BrokerRun {
     pubsub: PubSub,
     topic: string,
     handler: PubSubHandler,
+    request: Partial<SubscribeRequest> = {},
   ): Promise<PubSubSubscription> {
-    const subscription = await pubsub.subscribe({ topic, metadata: {} }, handler, never);
+    const subscription = await pubsub.subscribe(
+      { topic, metadata: {}, ...request },
+      handler,
+      never,
+    );
     this.#subscriptions.push(subscription);
     return subscription;
   }

@@ -86,6 +86,36 @@ const CASES: readonly ConformanceCase[] = [
     },
   },
   {
+    name: 'runs minInFlight handler calls at once, above its concurrency (bulk batches fill)',
+    run: async (run) => {
+      const { instance } = await run.instance('in-flight');
+      const topic = run.isolated.topic('in-flight');
+      const wanted = 40;
+      const receipts = new Receipts();
+      let held = 0;
+      let releaseAll: () => void = () => {};
+      const allHeld = new Promise<void>((resolve) => {
+        releaseAll = resolve;
+      });
+      // Each call waits until `wanted` calls wait together: a component capping below that
+      // never gets there, and the case fails on the delivery limit.
+      await run.subscribe(
+        instance,
+        topic,
+        async (message) => {
+          held += 1;
+          if (held === wanted) releaseAll();
+          await allHeld;
+          receipts.ack(message);
+        },
+        { minInFlight: wanted },
+      );
+      const payloads = numbered('w', wanted);
+      await publishAll(instance, topic, payloads);
+      await receipts.waitFor(payloads, DELIVERY_LIMIT_MS);
+    },
+  },
+  {
     name: 'each consumer group gets every message',
     run: async (run) => {
       const first = await run.instance('group-a');

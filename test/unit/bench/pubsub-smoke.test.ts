@@ -41,6 +41,7 @@ describe('pub/sub bench (smoke, brokers without a server)', { timeout: 150_000 }
       assert.equal(code, 0, output);
       assert.match(output, /\| in-memory \| closed c=32 \| taprd-http \|/);
       assert.match(output, /\| sqlite \| open 100\/s \| taprd-http \|/);
+      assert.match(output, /\| sqlite \| closed c=4 ×100 \| taprd-bulk \|/);
       const [file] = await readdir(out);
       assert.ok(file?.startsWith('pubsub-'), String(file));
       if (file === undefined) return;
@@ -52,14 +53,15 @@ describe('pub/sub bench (smoke, brokers without a server)', { timeout: 150_000 }
         summaries: unknown[];
         comparisons: unknown[];
       };
-      // Per broker: closed loop, the --rate of 100/s and the second rate of 200/s.
-      assert.equal(report.runs.length, 6);
+      // Per broker: closed loop, the --rate of 100/s and the second rate of 200/s, and the bulk
+      // candidate in closed loop only.
+      assert.equal(report.runs.length, 8);
       for (const run of report.runs) {
         assert.ok(run.result.ok > 0);
         assert.equal(run.result.errors, 0);
         assert.ok(run.delivery.delivered >= run.result.ok);
       }
-      assert.equal(report.summaries.length, 6);
+      assert.equal(report.summaries.length, 8);
       assert.equal(report.comparisons.length, 0, 'no direct baseline without a broker server');
     } finally {
       await rm(out, { recursive: true, force: true });

@@ -25,6 +25,8 @@ export type BulkDeliverer = Pick<SubscriberAppChannel, 'deliverBulk'>;
 export interface BulkHandler {
   readonly handler: PubSubHandler;
   close(): Promise<void>;
+  /** The most messages one bulk delivery carries. */
+  readonly batchSize: number;
 }
 
 interface Entry {
@@ -38,12 +40,17 @@ interface Entry {
 /** Builds the batching handler of a bulk subscription. */
 export function bulkHandler(context: DeliveryContext, target: BulkDeliverer): BulkHandler {
   const bulk = context.spec.bulkSubscribe;
+  const batchSize = bulk?.maxMessagesCount || BULK_DEFAULTS.maxMessagesCount;
   const batcher = new BulkBatcher<PubSubMessage>(
-    bulk?.maxMessagesCount || BULK_DEFAULTS.maxMessagesCount,
+    batchSize,
     bulk?.maxAwaitDurationMs || BULK_DEFAULTS.maxAwaitDurationMs,
     (items) => processBatch(context, target, items),
   );
-  return { handler: (message) => batcher.push(message), close: () => batcher.close() };
+  return {
+    handler: (message) => batcher.push(message),
+    close: () => batcher.close(),
+    batchSize,
+  };
 }
 
 async function processBatch(

@@ -35,6 +35,8 @@ export class RunningSubscription {
   readonly #cancel = new AbortController();
   readonly #handler: PubSubHandler;
   readonly #closeHandler: () => Promise<void>;
+  /** A bulk subscription's batch size: the component must let that many messages through. */
+  readonly #minInFlight: number | undefined;
   #subscription: PubSubSubscription | undefined;
   #closing = false;
   #closed: Promise<void> | undefined;
@@ -59,10 +61,12 @@ export class RunningSubscription {
     if (spec.bulkSubscribe?.enabled && deliverBulk !== undefined) {
       const bulk = bulkHandler(context, { deliverBulk: deliverBulk.bind(options.target) });
       this.#handler = bulk.handler;
+      this.#minInFlight = bulk.batchSize;
       this.#closeHandler = () => bulk.close();
     } else {
       this.#handler = eventHandler(context, options.target);
       this.#closeHandler = async () => {};
+      this.#minInFlight = undefined;
     }
   }
 
@@ -80,7 +84,11 @@ export class RunningSubscription {
       await this.#handler(message);
     };
     this.#subscription = await entry.pubsub.subscribe(
-      { topic: brokerTopic(entry, namespace, spec.topic), metadata: spec.metadata },
+      {
+        topic: brokerTopic(entry, namespace, spec.topic),
+        metadata: spec.metadata,
+        ...(this.#minInFlight === undefined ? {} : { minInFlight: this.#minInFlight }),
+      },
       handler,
       signal,
     );

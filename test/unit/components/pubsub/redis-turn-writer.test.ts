@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { createComponent } from '../../../../src/components/contracts/component.js';
 import { redisPubSub } from '../../../../src/components/pubsub/redis.js';
-import { RedisPublishBatcher } from '../../../../src/components/pubsub/redis-publish-batcher.js';
+import { AckBatcher } from '../../../../src/components/pubsub/redis-ack-batcher.js';
+import { RedisTurnWriter } from '../../../../src/components/pubsub/redis-turn-writer.js';
 import { silentLogger } from '../../../../src/kernel/logger.js';
 import {
   probeServer,
@@ -34,7 +35,7 @@ function countWrites(client: Redis): { count: () => number } {
   return { count: () => writes };
 }
 
-describe('RedisPublishBatcher', () => {
+describe('RedisTurnWriter', () => {
   let client: Redis;
   const keys: string[] = [];
 
@@ -53,11 +54,11 @@ describe('RedisPublishBatcher', () => {
   it('sends the commands of one turn in one write, in order, with their replies', async () => {
     const key = uniqueName('batcher');
     keys.push(key);
-    const batcher = new RedisPublishBatcher(client);
+    const writer = new RedisTurnWriter(client);
     const writes = countWrites(client);
     const sent: Promise<unknown>[] = [];
     for (let index = 0; index < 50; index++) {
-      batcher.hold();
+      writer.hold();
       sent.push(client.call('XADD', key, '*', 'n', String(index)));
     }
     const ids = (await Promise.all(sent)).map(String);
@@ -71,24 +72,61 @@ describe('RedisPublishBatcher', () => {
   });
 
   it('releases the connection after the turn, and holds again in the next one', async () => {
-    const batcher = new RedisPublishBatcher(client);
-    batcher.hold();
+    const writer = new RedisTurnWriter(client);
+    writer.hold();
     assert.equal(client.stream.writableCorked, 1);
-    batcher.hold();
+    writer.hold();
     assert.equal(client.stream.writableCorked, 1, 'one hold per turn');
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(client.stream.writableCorked, 0);
-    batcher.hold();
+    writer.hold();
     assert.equal(client.stream.writableCorked, 1);
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(client.stream.writableCorked, 0);
   });
 
+  it('runs end-of-turn sends inside the held write: XACKs of a turn join its XADDs', async () => {
+    const key = uniqueName('turn-acks');
+    keys.push(key);
+    await client.call('XGROUP', 'CREATE', key, 'g', '0', 'MKSTREAM');
+    const ids = await Promise.all(
+      Array.from({ length: 5 }, (_, index) => client.call('XADD', key, '*', 'n', String(index))),
+    );
+    await client.call('XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', 10, 'STREAMS', key, '>');
+    const writer = new RedisTurnWriter(client);
+    const acks = new AckBatcher(client, writer, key, 'g', silentLogger);
+    const writes = countWrites(client);
+    writer.hold();
+    const added = client.call('XADD', key, '*', 'n', 'late');
+    const acked = ids.map((id) => acks.ack(String(id)));
+    await Promise.all([added, ...acked]);
+    assert.equal(writes.count(), 1, 'the XADD and one XACK for all five ids in one write');
+    const pending = (await client.call('XPENDING', key, 'g')) as [number, ...unknown[]];
+    assert.equal(pending[0], 0);
+  });
+
+  it('acks of a later turn go in a later XACK', async () => {
+    const key = uniqueName('turn-acks-later');
+    keys.push(key);
+    await client.call('XGROUP', 'CREATE', key, 'g', '0', 'MKSTREAM');
+    const first = String(await client.call('XADD', key, '*', 'n', '1'));
+    const second = String(await client.call('XADD', key, '*', 'n', '2'));
+    await client.call('XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', 10, 'STREAMS', key, '>');
+    const writer = new RedisTurnWriter(client);
+    const acks = new AckBatcher(client, writer, key, 'g', silentLogger);
+    const writes = countWrites(client);
+    await acks.ack(first);
+    assert.equal(((await client.call('XPENDING', key, 'g')) as [number])[0], 1);
+    await acks.ack(second);
+    assert.equal(((await client.call('XPENDING', key, 'g')) as [number])[0], 0);
+    assert.equal(writes.count(), 4, 'two XACKs and two XPENDINGs');
+  });
+
   it('leaves a client that is not connected alone; its commands queue as before', async () => {
     const idle = new Redis({ host: REDIS_SERVER.host, port: REDIS_SERVER.port, lazyConnect: true });
     try {
-      const batcher = new RedisPublishBatcher(idle);
-      assert.doesNotThrow(() => batcher.hold());
+      const writer = new RedisTurnWriter(idle);
+      assert.doesNotThrow(() => writer.hold());
       await idle.connect();
       assert.equal(await idle.ping(), 'PONG');
     } finally {
