@@ -12,11 +12,11 @@ import {
 } from '../core/pubsub/subscriptions/delivery-port.js';
 import type { SubscriptionSpec } from '../core/pubsub/subscriptions/subscription-types.js';
 import { errorText } from '../kernel/tapr-error.js';
+import { bulkEnvelopeBytes } from './bulk-envelope.js';
 import { outcomeOfAnswer, outcomesOfBulkAnswer, parseSubscribeList } from './pubsub-http-json.js';
 import { headersOfMetadata } from './pubsub-metadata.js';
 
 const CLOUDEVENT_CONTENT_TYPE = 'application/cloudevents+json';
-const BULK_EVENT_TYPE = 'com.dapr.event.sent.bulk';
 
 /** The subscriber's view of an HTTP app, on top of its app channel. */
 export class HttpSubscriberChannel implements SubscriberAppChannel {
@@ -80,30 +80,13 @@ export class HttpSubscriberChannel implements SubscriberAppChannel {
     batch: BulkTopicEventDelivery,
     signal: AbortSignal,
   ): Promise<BulkDeliveryOutcome> {
-    const envelope = {
-      id: batch.id,
-      type: BULK_EVENT_TYPE,
-      topic: batch.topic,
-      pubsubname: batch.pubsubName,
-      metadata: batch.metadata,
-      entries: batch.entries.map((entry) => ({
-        entryId: entry.entryId,
-        // Raw payloads travel base64-encoded, CloudEvents as JSON objects.
-        event:
-          entry.event instanceof Uint8Array
-            ? Buffer.from(entry.event).toString('base64')
-            : entry.event,
-        metadata: entry.metadata,
-        contentType: entry.contentType,
-      })),
-    };
     let response: Awaited<ReturnType<AppChannel['invoke']>>;
     try {
       response = await this.#channel.invoke({
         method: 'POST',
         path: batch.path,
         headers: headersOfMetadata(batch.metadata, undefined),
-        body: new TextEncoder().encode(JSON.stringify(envelope)),
+        body: bulkEnvelopeBytes(batch),
         contentType: 'application/json',
         signal,
       });

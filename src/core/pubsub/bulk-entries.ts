@@ -99,7 +99,8 @@ function decodeArray(text: string): RawEntry[] {
     if (element === 'null') {
       return { entryId: '', event: undefined, contentType: '', metadata: undefined };
     }
-    const members = objectMembers(element);
+    // The array parsed as a whole already: its elements need no second validating parse.
+    const members = objectMembers(element, true);
     if (members === undefined) {
       throw wrongKind(JSON.parse(element), 'value of type http.bulkPublishMessageEntry');
     }
@@ -122,16 +123,19 @@ function decodeBase64(text: string): Uint8Array | undefined {
 
 /** Dapr's `ConvertEventToBytes`: the entry's bytes by content type, or why they do not fit. */
 function eventBytes(event: string | undefined, contentType: string): Uint8Array | string {
-  const value: unknown = event === undefined ? null : JSON.parse(event);
+  // `event` is a span of the parsed body, so valid JSON; only text forms need its value.
+  const value = (): unknown => (event === undefined ? null : JSON.parse(event));
   if (isBinaryContentType(contentType)) {
-    if (typeof value !== 'string') return MISMATCH;
-    const bytes = decodeBase64(value);
+    const text = value();
+    if (typeof text !== 'string') return MISMATCH;
+    const bytes = decodeBase64(text);
     return (
       bytes ?? 'error: unable to decode base64 application/octect-stream data: illegal base64 data'
     );
   }
   if (isStringContentType(contentType)) {
-    return typeof value === 'string' ? new Uint8Array(Buffer.from(value, 'utf8')) : MISMATCH;
+    const text = value();
+    return typeof text === 'string' ? new Uint8Array(Buffer.from(text, 'utf8')) : MISMATCH;
   }
   if (isJsonContentType(contentType) || isCloudEventContentType(contentType)) {
     return new Uint8Array(Buffer.from(event ?? 'null', 'utf8'));

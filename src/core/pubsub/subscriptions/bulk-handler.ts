@@ -125,7 +125,13 @@ async function processBatch(
     const entry: Entry = {
       item,
       entryId,
-      delivery: { entryId, event, contentType, metadata: message.metadata },
+      delivery: {
+        entryId,
+        event,
+        contentType,
+        metadata: message.metadata,
+        ...(raw ? {} : { eventJson: message.data }),
+      },
       error: undefined,
     };
     const group = byPath.get(path);

@@ -40,6 +40,11 @@ export interface BulkEntryDelivery {
   readonly entryId: string;
   /** The parsed CloudEvent, or the raw bytes for raw-payload subscriptions. */
   readonly event: CloudEventMap | Uint8Array;
+  /**
+   * The JSON bytes `event` was parsed from, unchanged: what an HTTP app receives, so the
+   * envelope is spliced from them instead of serialising every event again.
+   */
+  readonly eventJson?: Uint8Array;
   readonly contentType: string;
   readonly metadata: Readonly<Record<string, string>>;
 }
