@@ -16,6 +16,8 @@ export class RedisTurnWriter {
   #scheduled = false;
   /** Sends queued for the end of this turn, run while the connection is still held. */
   #atTurnEnd: (() => void)[] = [];
+  /** Sends waiting to join the next held turn, each with the timer that sends it anyway. */
+  readonly #riders = new Map<() => void, NodeJS.Timeout>();
   readonly #release = (): void => {
     this.#scheduled = false;
     const tasks = this.#atTurnEnd;
@@ -39,6 +41,11 @@ export class RedisTurnWriter {
     if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(this.#release);
+      for (const [send, timer] of this.#riders) {
+        clearTimeout(timer);
+        this.#atTurnEnd.push(send);
+      }
+      this.#riders.clear();
     }
     const stream = this.#client.stream;
     if (this.#corked !== undefined || !stream?.writable) return;
@@ -53,5 +60,24 @@ export class RedisTurnWriter {
   atTurnEnd(send: () => void): void {
     this.hold();
     this.#atTurnEnd.push(send);
+  }
+
+  /**
+   * Runs `send` at the end of the next turn whose writes are held anyway (this one, or a later
+   * publish's), or after `maxDelayMs` at the latest: for commands that may wait a little, so
+   * at low rates they share a write instead of costing one each. Registering the same `send`
+   * again while it waits changes nothing.
+   */
+  ride(send: () => void, maxDelayMs: number): void {
+    if (this.#scheduled) {
+      if (!this.#atTurnEnd.includes(send)) this.#atTurnEnd.push(send);
+      return;
+    }
+    if (this.#riders.has(send)) return;
+    const timer = setTimeout(() => {
+      this.#riders.delete(send);
+      this.atTurnEnd(send);
+    }, maxDelayMs);
+    this.#riders.set(send, timer);
   }
 }

@@ -122,6 +122,28 @@ describe('RedisTurnWriter', () => {
     assert.equal(writes.count(), 4, 'two XACKs and two XPENDINGs');
   });
 
+  it('an ack waits for the next publish to share its write, or goes alone after 5 ms', async () => {
+    const key = uniqueName('turn-acks-ride');
+    keys.push(key);
+    await client.call('XGROUP', 'CREATE', key, 'g', '0', 'MKSTREAM');
+    const first = String(await client.call('XADD', key, '*', 'n', '1'));
+    const second = String(await client.call('XADD', key, '*', 'n', '2'));
+    await client.call('XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', 10, 'STREAMS', key, '>');
+    const writer = new RedisTurnWriter(client);
+    const acks = new AckBatcher(client, writer, key, 'g', silentLogger);
+    const writes = countWrites(client);
+    const acked = acks.ack(first);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(writes.count(), 0, 'the ack waits');
+    writer.hold();
+    const added = client.call('XADD', key, '*', 'n', '3');
+    await Promise.all([acked, added]);
+    assert.equal(writes.count(), 1, 'the ack rode with the publish');
+    await acks.ack(second);
+    assert.equal(writes.count(), 2, 'with no publish, the ack went alone');
+    assert.equal(((await client.call('XPENDING', key, 'g')) as [number])[0], 0);
+  });
+
   it('leaves a client that is not connected alone; its commands queue as before', async () => {
     const idle = new Redis({ host: REDIS_SERVER.host, port: REDIS_SERVER.port, lazyConnect: true });
     try {
