@@ -126,6 +126,20 @@ export async function deleteStreams(redisHost: string, streams: readonly string[
   }
 }
 
+/**
+ * Empties streams while keeping them and their consumer groups (`XTRIM MAXLEN 0`). Only for
+ * streams whose entries were all delivered: the bench calls it once a run has drained.
+ */
+export async function trimStreams(redisHost: string, streams: readonly string[]): Promise<void> {
+  if (streams.length === 0) return;
+  const client = await connectRedis(parseRedisHost(redisHost));
+  try {
+    await Promise.all(streams.map((stream) => client.xtrim(stream, 'MAXLEN', 0)));
+  } finally {
+    client.disconnect();
+  }
+}
+
 /** `process_id` from Redis's INFO server. */
 export function redisPid(info: string): number | undefined {
   const pid = /^process_id:(\d+)/m.exec(info)?.[1];

@@ -53,6 +53,11 @@ export interface PubsubWorkload extends Workload {
 /** The plan of the pub/sub bench. */
 export interface PubsubPlan extends Omit<BenchPlan, 'workloads'> {
   readonly workloads: readonly PubsubWorkload[];
+  /**
+   * Runs after each run that drained: empties the brokers' delivered backlog (Redis streams
+   * keep every entry), so a run never measures the memory the previous ones left behind.
+   */
+  readonly afterRun?: () => Promise<void>;
 }
 
 /** Marks runs at the subscriber, collects what it saw, and waits for leftovers to drain. */
@@ -291,7 +296,8 @@ export async function runPubsubRounds(
         for (const { candidate, mode } of measured) {
           if (options.warmupMs <= 0) continue;
           const warm = await runOnce(workload, candidate, mode, options.warmupMs);
-          await probe.settle(SETTLE_QUIET_MS, SETTLE_MAX_MS);
+          const settled = await probe.settle(SETTLE_QUIET_MS, SETTLE_MAX_MS);
+          if (!settled.timedOut) await plan.afterRun?.();
           if (warm.ok === 0) {
             throw new Error(
               `${workload.id}/${candidate.id}: nothing was delivered in the warm-up (${warm.errors} errors; first: ${warm.firstError})`,
@@ -312,6 +318,8 @@ export async function runPubsubRounds(
             const after = plan.processes.map((proc) => sampleProcess(proc.pid, ticks));
             const delivery = await probe.end();
             const settle = await probe.settle(SETTLE_QUIET_MS, SETTLE_MAX_MS);
+            // A run still delivering keeps its backlog: trimming it would lose messages.
+            if (!settle.timedOut) await plan.afterRun?.();
             const processes = Object.fromEntries(
               plan.processes.map((proc, index) => [
                 proc.name,

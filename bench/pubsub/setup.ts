@@ -21,6 +21,7 @@ import {
   deleteStreams,
   rabbitmqPid,
   redisPid,
+  trimStreams,
 } from './brokers.js';
 import { BULK_SUBSCRIBE, type BulkSettings } from './bulk-settings.js';
 import {
@@ -117,14 +118,11 @@ export async function setupPubsub(
   const directTopic = (broker: BrokerId): string => `${topicOf(broker)}-direct`;
   const bulkTopic = (broker: BrokerId): string => `${topicOf(broker)}-bulk`;
   const appIdOf = (broker: BrokerId): string => `bench-sub-${broker}`;
+  const redisStreams = has('redis')
+    ? [topicOf('redis'), directTopic('redis'), bulkTopic('redis')]
+    : [];
   if (has('redis')) {
-    cleanup.add(() =>
-      deleteStreams(env.redisHost, [
-        topicOf('redis'),
-        directTopic('redis'),
-        bulkTopic('redis'),
-      ]).catch(() => {}),
-    );
+    cleanup.add(() => deleteStreams(env.redisHost, redisStreams).catch(() => {}));
   }
   const subscriber = await SubscriberProcess.start({
     subscriptions: Object.fromEntries(
@@ -318,6 +316,7 @@ export async function setupPubsub(
       command: ['node dist/bench/pubsub/run.js', ...argv].join(' '),
       processes,
       workloads,
+      afterRun: () => trimStreams(env.redisHost, redisStreams),
       notes: {
         payloadBytes: MESSAGE_BYTES,
         brokers: [...env.brokers],

@@ -21,6 +21,18 @@ export type Goal =
       readonly maxMs: number;
       readonly ratePerSecond: number;
     }
+  /**
+   * Open loop at `ratePerSecond`: a candidate's own latency below `maxMs`, for the candidates
+   * of `workload` that are no comparison's baseline.
+   */
+  | {
+      readonly kind: 'latency';
+      readonly text: string;
+      readonly workload: string;
+      readonly percentile: 'p90' | 'p99';
+      readonly maxMs: number;
+      readonly ratePerSecond: number;
+    }
   /** A start-up figure of the sidecar suite (current build), below `max`. */
   | {
       readonly kind: 'startup';
@@ -136,6 +148,41 @@ function latencyRows(report: BenchReport, goal: Goal & { kind: 'added-latency' }
   });
 }
 
+function absoluteLatencyRows(report: BenchReport, goal: Goal & { kind: 'latency' }): StandingRow[] {
+  const baselines = new Set(
+    report.comparisons
+      .filter((comparison) => comparison.workload === goal.workload)
+      .map((comparison) => comparison.baseline),
+  );
+  const target = `< ${goal.maxMs} ms at ${goal.ratePerSecond}/s`;
+  const rows = report.summaries.filter(
+    (summary) =>
+      summary.workload === goal.workload &&
+      !baselines.has(summary.candidate) &&
+      summary.mode.kind === 'open' &&
+      summary.mode.ratePerSecond === goal.ratePerSecond,
+  );
+  if (rows.length === 0) {
+    return [
+      { goal: goal.text, subject: goal.workload, target, measured: 'no run', standing: 'n/a' },
+    ];
+  }
+  return rows.map((summary) => {
+    const latency = goal.percentile === 'p90' ? summary.p90Ms : summary.p99Ms;
+    const median = finite(latency.median);
+    const achieved = finite(summary.opsPerSecond.median);
+    const behind = !Number.isNaN(achieved) && achieved < 0.95 * goal.ratePerSecond;
+    const short = behind ? `; only ${Math.round(achieved)}/s achieved` : '';
+    return {
+      goal: goal.text,
+      subject: `${summary.workload}: ${summary.candidate}`,
+      target,
+      measured: `${formatSpread(latency, 2, 'ms')}${short}`,
+      standing: verdict(Number.isNaN(median) ? undefined : median < goal.maxMs && !behind),
+    };
+  });
+}
+
 /** The start-up summaries the sidecar suite writes into its notes (`notes.startup.summaries`). */
 export function startupSummaries(report: BenchReport): Record<string, unknown>[] {
   const startup = report.notes.startup;
@@ -176,6 +223,8 @@ export function evaluateGoal(report: BenchReport, goal: Goal): StandingRow[] {
       return throughputRows(report, goal);
     case 'added-latency':
       return latencyRows(report, goal);
+    case 'latency':
+      return absoluteLatencyRows(report, goal);
     case 'startup':
       return startupRows(report, goal);
   }

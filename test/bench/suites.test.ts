@@ -186,6 +186,34 @@ describe('npm run bench: goals', () => {
     assert.equal(carried?.standing, 'pass');
   });
 
+  it("reads a candidate's own latency at the goal rate, leaving baselines out", () => {
+    const goal: Goal = {
+      kind: 'latency',
+      text: 'p99 < 10 ms',
+      workload: 'http',
+      percentile: 'p99',
+      maxMs: 10,
+      ratePerSecond: 1000,
+    };
+    const baseline = { ...openSummary(1000), candidate: 'direct', p99Ms: spread([50]) };
+    const fast = { ...openSummary(1000), p99Ms: spread([4, 12, 9]) };
+    const otherRate = { ...openSummary(200), mode: { kind: 'open', ratePerSecond: 200 } as const };
+    const compared = comparison({ kind: 'open', ratePerSecond: 1000 }, [1], [1], [1]);
+    const rows = evaluateGoal(
+      report({ comparisons: [compared], summaries: [baseline, fast, otherRate] }),
+      goal,
+    );
+    assert.deepEqual(
+      rows.map((row) => [row.subject, row.measured, row.standing]),
+      [['http: via-taprd', '9.00 (4.00–12.00) ms', 'pass']],
+    );
+    const slow = { ...openSummary(900), p99Ms: spread([2]) };
+    const [behind] = evaluateGoal(report({ summaries: [slow] }), goal);
+    assert.equal(behind?.standing, 'miss', 'a candidate that fell behind misses');
+    const [none] = evaluateGoal(report({}), goal);
+    assert.equal(none?.standing, 'n/a');
+  });
+
   it('answers n/a when the open loop ran at another rate, or nothing was measured', () => {
     const other = comparison({ kind: 'open', ratePerSecond: 200 }, [1], [0.1], [0.1]);
     const [row] = evaluateGoal(report({ comparisons: [other] }), p90);
