@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compactJson, JsonText, rawJsonValue } from '../../../src/api/http/json-text.js';
+import { compactJson, rawJsonValue } from '../../../src/api/http/json-text.js';
 import {
   decodeBulkGetBody,
   decodeSaveBody,
   decodeTransactionBody,
 } from '../../../src/api/http/routes/state-body.js';
+import { JsonText } from '../../../src/kernel/json-text.js';
 import { isTaprError } from '../../../src/kernel/tapr-error.js';
 
 const body = (text: string) => Buffer.from(text);

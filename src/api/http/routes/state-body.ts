@@ -1,7 +1,7 @@
 import { isAscii } from 'node:buffer';
 import type { SaveStateItem, StateTransactionInput } from '../../../core/state/state-types.js';
+import { type JsonSpan, JsonText } from '../../../kernel/json-text.js';
 import { type TaprError, taprError } from '../../../kernel/tapr-error.js';
-import { type JsonSpan, JsonText } from '../json-text.js';
 
 // Decoders for the state API's JSON bodies, shaped as Dapr's Go decoder reads them: struct field
 // names match case-insensitively (the last match in the text wins), unknown fields are ignored,

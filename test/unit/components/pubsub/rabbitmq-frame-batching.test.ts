@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import amqp, { type ChannelModel } from 'amqplib';
 import { batchFrameWrites } from '../../../../src/components/pubsub/rabbitmq-frame-batching.js';
+import { countSocketWrites } from '../../../helpers/socket-writes.js';
 import {
   probeServer,
   RABBITMQ_SERVER,
@@ -9,27 +10,11 @@ import {
   uniqueName,
 } from '../../../helpers/test-servers.js';
 
-/** Counts the socket writes that reach the kernel (one `_write` or one `_writev` each). */
+/** Counts the socket writes of an amqplib connection. */
 function countWrites(model: ChannelModel): { count: () => number } {
-  const socket = (model as unknown as { connection: { stream: Record<string, unknown> } })
-    .connection.stream as {
-    _write: (...args: unknown[]) => void;
-    _writev?: (...args: unknown[]) => void;
-  };
-  let writes = 0;
-  const write = socket._write.bind(socket);
-  socket._write = (...args: unknown[]) => {
-    writes++;
-    write(...args);
-  };
-  const writev = socket._writev?.bind(socket);
-  if (writev) {
-    socket._writev = (...args: unknown[]) => {
-      writes++;
-      writev(...args);
-    };
-  }
-  return { count: () => writes };
+  return countSocketWrites(
+    (model as unknown as { connection: { stream: unknown } }).connection.stream,
+  );
 }
 
 /** Publishes `count` messages in one turn to a fresh queue and waits until all are there. */

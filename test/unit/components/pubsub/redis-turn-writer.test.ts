@@ -6,6 +6,7 @@ import { redisPubSub } from '../../../../src/components/pubsub/redis.js';
 import { AckBatcher } from '../../../../src/components/pubsub/redis-ack-batcher.js';
 import { RedisTurnWriter } from '../../../../src/components/pubsub/redis-turn-writer.js';
 import { silentLogger } from '../../../../src/kernel/logger.js';
+import { countSocketWrites } from '../../../helpers/socket-writes.js';
 import {
   probeServer,
   REDIS_SERVER,
@@ -13,26 +14,9 @@ import {
   uniqueName,
 } from '../../../helpers/test-servers.js';
 
-/** Counts the socket writes that reach the kernel (one `_write` or one `_writev` each). */
+/** Counts the socket writes of a client's connection. */
 function countWrites(client: Redis): { count: () => number } {
-  const stream = client.stream as unknown as {
-    _write: (...args: unknown[]) => void;
-    _writev?: (...args: unknown[]) => void;
-  };
-  let writes = 0;
-  const write = stream._write.bind(stream);
-  stream._write = (...args: unknown[]) => {
-    writes++;
-    write(...args);
-  };
-  const writev = stream._writev?.bind(stream);
-  if (writev) {
-    stream._writev = (...args: unknown[]) => {
-      writes++;
-      writev(...args);
-    };
-  }
-  return { count: () => writes };
+  return countSocketWrites(client.stream);
 }
 
 describe('RedisTurnWriter', () => {
@@ -105,8 +89,9 @@ describe('RedisTurnWriter', () => {
     assert.equal(pending[0], 0);
   });
 
-  it('acks of a later turn go in a later XACK', async () => {
-    const key = uniqueName('turn-acks-later');
+  /** A stream with two entries read by group `g` and not acknowledged yet, and its batcher. */
+  async function twoPending(label: string) {
+    const key = uniqueName(label);
     keys.push(key);
     await client.call('XGROUP', 'CREATE', key, 'g', '0', 'MKSTREAM');
     const first = String(await client.call('XADD', key, '*', 'n', '1'));
@@ -114,7 +99,11 @@ describe('RedisTurnWriter', () => {
     await client.call('XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', 10, 'STREAMS', key, '>');
     const writer = new RedisTurnWriter(client);
     const acks = new AckBatcher(client, writer, key, 'g', silentLogger);
-    const writes = countWrites(client);
+    return { key, first, second, writer, acks, writes: countWrites(client) };
+  }
+
+  it('acks of a later turn go in a later XACK', async () => {
+    const { key, first, second, acks, writes } = await twoPending('turn-acks-later');
     await acks.ack(first);
     assert.equal(((await client.call('XPENDING', key, 'g')) as [number])[0], 1);
     await acks.ack(second);
@@ -123,15 +112,7 @@ describe('RedisTurnWriter', () => {
   });
 
   it('an ack waits for the next publish to share its write, or goes alone after 5 ms', async () => {
-    const key = uniqueName('turn-acks-ride');
-    keys.push(key);
-    await client.call('XGROUP', 'CREATE', key, 'g', '0', 'MKSTREAM');
-    const first = String(await client.call('XADD', key, '*', 'n', '1'));
-    const second = String(await client.call('XADD', key, '*', 'n', '2'));
-    await client.call('XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', 10, 'STREAMS', key, '>');
-    const writer = new RedisTurnWriter(client);
-    const acks = new AckBatcher(client, writer, key, 'g', silentLogger);
-    const writes = countWrites(client);
+    const { key, first, second, writer, acks, writes } = await twoPending('turn-acks-ride');
     const acked = acks.ack(first);
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(writes.count(), 0, 'the ack waits');
