@@ -145,6 +145,10 @@ export async function setupPubsub(
     ? join(resultsDir(options, true), 'profiles', `pubsub-${Date.now()}`)
     : undefined;
 
+  // Node flags for every taprd, for experiments (`--trace-gc`, `--import <probe>`).
+  const extraNodeArgs = (process.env.BENCH_TAPRD_NODE_ARGS ?? '')
+    .split(' ')
+    .filter((arg) => arg !== '');
   const sidecars = new Map<BrokerId, TaprdHandle>();
   for (const broker of env.brokers) {
     const profileDir = profileRoot === undefined ? undefined : join(profileRoot, broker);
@@ -162,7 +166,7 @@ export async function setupPubsub(
       },
       args: ['--app-port', String(subscriber.httpPort), '--app-protocol', 'http'],
       ...(taprdRoot === undefined || taprdRoot === '' ? {} : { root: taprdRoot }),
-      nodeArgs: profileDir === undefined ? [] : cpuProfileArgs(profileDir),
+      nodeArgs: [...extraNodeArgs, ...(profileDir === undefined ? [] : cpuProfileArgs(profileDir))],
     });
     cleanup.add(() => taprd.stop());
     sidecars.set(broker, taprd);
