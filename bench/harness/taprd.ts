@@ -12,6 +12,30 @@ import { isRecord } from './types.js';
 const OUTPUT_TAIL_LINES = 40;
 
 /** What a bench wants of taprd. */
+/**
+ * The flags that keep a bench taprd to itself: every listener on 127.0.0.1, free ports except
+ * the HTTP API's (0 picks one too), JSON logs (their first line reports the ports).
+ */
+export function loopbackTaprdFlags(httpPort: number): string[] {
+  return [
+    '--dapr-http-port',
+    String(httpPort),
+    '--dapr-grpc-port',
+    '0',
+    '--dapr-internal-grpc-port',
+    '0',
+    '--dapr-internal-grpc-listen-address',
+    '127.0.0.1',
+    '--metrics-port',
+    '0',
+    '--metrics-listen-address',
+    '127.0.0.1',
+    '--dapr-listen-addresses',
+    '127.0.0.1',
+    '--log-as-json',
+  ];
+}
+
 export interface TaprdOptions {
   readonly appId: string;
   /** Resource files by name (`statestore.yaml`) and YAML content, written to a temp directory. */
@@ -110,21 +134,7 @@ export async function startTaprd(options: TaprdOptions): Promise<TaprdHandle> {
     options.appId,
     '--resources-path',
     dir,
-    '--dapr-http-port',
-    '0',
-    '--dapr-grpc-port',
-    '0',
-    '--dapr-internal-grpc-port',
-    '0',
-    '--dapr-internal-grpc-listen-address',
-    '127.0.0.1',
-    '--metrics-port',
-    '0',
-    '--metrics-listen-address',
-    '127.0.0.1',
-    '--dapr-listen-addresses',
-    '127.0.0.1',
-    '--log-as-json',
+    ...loopbackTaprdFlags(0),
     ...(options.args ?? []),
   ];
   const started = performance.now();

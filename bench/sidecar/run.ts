@@ -13,6 +13,7 @@ import type { BenchOptions } from '../harness/cli-options.js';
 import { cpuProfileArgs, printNewestProfile } from '../harness/profile-summary.js';
 import { REPO_ROOT, resultsDir } from '../harness/report.js';
 import type { BenchPlan, Candidate, ComparisonSpec, MonitoredProcess } from '../harness/runner.js';
+import { seedState } from '../harness/state-seed.js';
 import { startTaprd, type TaprdHandle } from '../harness/taprd.js';
 import type { JsonValue } from '../harness/types.js';
 import { DEFAULT_CONFIG, defaultResources } from './default-resources.js';
@@ -31,28 +32,6 @@ const READY_TIMEOUT_MS = 30_000;
 
 function toJson(value: unknown): JsonValue {
   return JSON.parse(JSON.stringify(value)) as JsonValue;
-}
-
-/** Saves the keys the state-get workload reads, and reads one back. */
-async function seed(taprd: TaprdHandle, keys: readonly string[]): Promise<void> {
-  const body = `[${keys.map((key) => `{"key":${JSON.stringify(key)},"value":${VALUE}}`).join(',')}]`;
-  const saved = await fetch(`${taprd.httpOrigin}/v1.0/state/${STORE}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-    signal: AbortSignal.timeout(10_000),
-  });
-  const savedText = await saved.text();
-  if (saved.status !== 204) {
-    throw new Error(`seeding the ${STORE} store: HTTP ${saved.status}: ${savedText.slice(0, 300)}`);
-  }
-  const read = await fetch(`${taprd.httpOrigin}/v1.0/state/${STORE}/${keys[0] ?? ''}`, {
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await read.text();
-  if (read.status !== 200 || text !== VALUE) {
-    throw new Error(`reading back from ${STORE}: HTTP ${read.status}: ${text.slice(0, 300)}`);
-  }
 }
 
 /** Starts a taprd of `root` with the default resources and a temporary TAPR_HOME. */
@@ -138,14 +117,14 @@ async function setup(
     : undefined;
   const taprd = await startDefaultTaprd(REPO_ROOT, cleanup, profileDir);
   const keys = Array.from({ length: KEY_COUNT }, (_, index) => `bench-key-${index}`);
-  await seed(taprd, keys);
+  await seedState(taprd, STORE, keys, VALUE);
   const [healthz = [], stateGet = []] = candidatesFor(taprd, 'taprd', keys);
   const processes: MonitoredProcess[] = [{ name: 'taprd', pid: taprd.pid }];
   const comparisons: ComparisonSpec[] = [];
   const compareBuild = builds[1];
   if (compareBuild !== undefined) {
     const other = await startDefaultTaprd(compareBuild.root, cleanup, undefined);
-    await seed(other, keys);
+    await seedState(other, STORE, keys, VALUE);
     const [otherHealthz = [], otherGet = []] = candidatesFor(other, 'compare-taprd', keys);
     healthz.push(...otherHealthz);
     stateGet.push(...otherGet);

@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { clockTicksPerSecond, parseStatCpuTicks } from '../harness/proc-stats.js';
 import { type Spread, spread } from '../harness/stats.js';
+import { loopbackTaprdFlags } from '../harness/taprd.js';
 import { DEFAULT_CONFIG, defaultResources } from './default-resources.js';
 
 const MIB = 1024 * 1024;
@@ -121,21 +122,7 @@ function taprdArgs(root: string, resourcesDir: string, httpPort: number): string
     resourcesDir,
     '--config',
     DEFAULT_CONFIG,
-    '--dapr-http-port',
-    String(httpPort),
-    '--dapr-grpc-port',
-    '0',
-    '--dapr-internal-grpc-port',
-    '0',
-    '--dapr-internal-grpc-listen-address',
-    '127.0.0.1',
-    '--metrics-port',
-    '0',
-    '--metrics-listen-address',
-    '127.0.0.1',
-    '--dapr-listen-addresses',
-    '127.0.0.1',
-    '--log-as-json',
+    ...loopbackTaprdFlags(httpPort),
   ];
 }
 

@@ -14,6 +14,7 @@ import { cpuProfileArgs, printNewestProfile } from '../harness/profile-summary.j
 import { connectRedis, parseRedisHost } from '../harness/redis-driver.js';
 import { resultsDir } from '../harness/report.js';
 import type { BenchPlan, Candidate } from '../harness/runner.js';
+import { seedState } from '../harness/state-seed.js';
 import { startTaprd, type TaprdHandle } from '../harness/taprd.js';
 import { storedKey } from './drivers.js';
 
@@ -75,28 +76,8 @@ async function seed(
   keys: readonly string[],
   value: string,
 ): Promise<void> {
-  const body = `[${keys.map((key) => `{"key":${JSON.stringify(key)},"value":${value}}`).join(',')}]`;
-  const saved = await fetch(`${taprd.httpOrigin}/v1.0/state/${STORE}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-    signal: AbortSignal.timeout(10_000),
-  });
-  const savedText = await saved.text();
-  if (saved.status !== 204) {
-    const hint = saved.status === 501 ? ' (this build has no state API yet)' : '';
-    throw new Error(
-      `seeding through taprd: HTTP ${saved.status}${hint}: ${savedText.slice(0, 300)}`,
-    );
-  }
+  await seedState(taprd, STORE, keys, value);
   const first = keys[0] ?? '';
-  const read = await fetch(`${taprd.httpOrigin}/v1.0/state/${STORE}/${first}`, {
-    signal: AbortSignal.timeout(10_000),
-  });
-  const readText = await read.text();
-  if (read.status !== 200 || readText !== value) {
-    throw new Error(`reading back through taprd: HTTP ${read.status}, ${readText.length} bytes`);
-  }
   // The baseline reads the layout taprd wrote: a hash with `data` (and `version`) per key.
   const direct = await redis.hget(storedKey(prefix, first), 'data');
   if (direct !== value) {

@@ -1,8 +1,7 @@
 import { stringify } from 'yaml';
 import { resourcesDir, startTaprd, type TaprdProcess } from '../../helpers/taprd-process.js';
 import { TestHttpApp } from '../../helpers/test-http-app.js';
-import { probeServer } from '../../helpers/test-servers.js';
-import type { BrokerUnderTest, IsolatedBroker } from '../pubsub/broker.js';
+import { BrokerSpace } from '../pubsub/broker-space.js';
 
 /** The component name every sidecar of the suite loads the broker under. */
 export const PUBSUB = 'pubsub';
@@ -32,34 +31,9 @@ const STOP_LIMIT_MS = 15_000;
  * One broker's run through the runtime: the broker's isolated space, and every taprd and test
  * app the cases start, all stopped at the end even when a case fails half-way.
  */
-export class RuntimeRun {
-  readonly broker: BrokerUnderTest;
-  #isolated: IsolatedBroker | undefined;
-  #unreachable: Error | undefined;
+export class RuntimeRun extends BrokerSpace {
   readonly #sidecars: TaprdProcess[] = [];
   readonly #closers: (() => Promise<void>)[] = [];
-
-  constructor(broker: BrokerUnderTest) {
-    this.broker = broker;
-  }
-
-  /** Probes the server and makes the run's space; never throws (cases fail with the cause). */
-  async open(): Promise<void> {
-    if (this.broker.server) this.#unreachable = await probeServer(this.broker.server);
-    if (this.#unreachable) return;
-    try {
-      this.#isolated = await this.broker.isolate();
-    } catch (error) {
-      this.#unreachable = error instanceof Error ? error : new Error(String(error));
-    }
-  }
-
-  /** The isolated space; throws the reason the run could not start. */
-  get isolated(): IsolatedBroker {
-    if (this.#unreachable) throw this.#unreachable;
-    if (!this.#isolated) throw new Error('the broker run was not opened');
-    return this.#isolated;
-  }
 
   /** A topic unique to this run. */
   topic(label: string): string {
@@ -148,7 +122,7 @@ export class RuntimeRun {
   async close(): Promise<void> {
     await Promise.allSettled(this.#sidecars.map(stopWithin));
     await Promise.allSettled(this.#closers.map((close) => close()));
-    await this.#isolated?.cleanup();
+    await this.removeSpace();
   }
 }
 

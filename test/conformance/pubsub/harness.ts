@@ -12,8 +12,7 @@ import type {
   SubscribeRequest,
 } from '../../../src/components/contracts/pubsub.js';
 import { silentLogger } from '../../../src/kernel/logger.js';
-import { probeServer } from '../../helpers/test-servers.js';
-import type { BrokerUnderTest, IsolatedBroker } from './broker.js';
+import { BrokerSpace } from './broker-space.js';
 
 /** The app id every conformance instance runs as; consumer groups are named explicitly. */
 export const APP_ID = 'pubsub-conformance';
@@ -37,34 +36,9 @@ export function digest(data: Uint8Array): string {
  * One broker's run: the isolated space, and every component instance and subscription the
  * cases open, all closed at the end even when a case fails half-way.
  */
-export class BrokerRun {
-  readonly broker: BrokerUnderTest;
-  #isolated: IsolatedBroker | undefined;
-  #unreachable: Error | undefined;
+export class BrokerRun extends BrokerSpace {
   readonly #instances: PubSub[] = [];
   readonly #subscriptions: PubSubSubscription[] = [];
-
-  constructor(broker: BrokerUnderTest) {
-    this.broker = broker;
-  }
-
-  /** Probes the server and makes the run's space; never throws (cases fail with the cause). */
-  async open(): Promise<void> {
-    if (this.broker.server) this.#unreachable = await probeServer(this.broker.server);
-    if (this.#unreachable) return;
-    try {
-      this.#isolated = await this.broker.isolate();
-    } catch (error) {
-      this.#unreachable = error instanceof Error ? error : new Error(String(error));
-    }
-  }
-
-  /** The isolated space; throws the reason the run could not start. */
-  get isolated(): IsolatedBroker {
-    if (this.#unreachable) throw this.#unreachable;
-    if (!this.#isolated) throw new Error('the broker run was not opened');
-    return this.#isolated;
-  }
 
   /** A new component instance in consumer group `group`, closed when the run ends. */
   async instance(group: string): Promise<CreatedComponent<PubSub>> {
@@ -99,7 +73,7 @@ export class BrokerRun {
   async close(): Promise<void> {
     await Promise.allSettled(this.#subscriptions.map((subscription) => subscription.close()));
     await Promise.allSettled(this.#instances.map((instance) => instance.close()));
-    await this.#isolated?.cleanup();
+    await this.removeSpace();
   }
 }
 
