@@ -61,7 +61,8 @@ describe('tapr run -f (multi-app run file)', () => {
     started.push(run);
     await run.waitFor(/You're up and running![^\n]*\(app id "checkout"\)/);
     await run.waitFor(/You're up and running![^\n]*\(app id "order-processor"\)/);
-    assert.match(run.output(), /== APP - checkout == ready/);
+    // "up and running" follows the app's spawn, not its first line: wait for that line.
+    await run.waitFor(/== APP - checkout == ready/);
     assert.match(run.output(), /== TAPR - order-processor == /); // fileAndConsole
     assert.doesNotMatch(run.output(), /== TAPR - checkout == /); // Dapr's default: file only
 
