@@ -18,6 +18,11 @@ export interface Candidate {
 export interface ComparisonSpec {
   readonly candidate: string;
   readonly baseline: string;
+  /**
+   * Set when the candidate is not the product but a yardstick (what it is, in a few words):
+   * the comparison is reported and bounds the goals beside it, but is never held to one.
+   */
+  readonly reference?: string;
 }
 
 /** One operation measured several ways; its candidates alternate within each round. */
@@ -93,6 +98,8 @@ export interface ComparisonSummary {
   readonly mode: LoadMode;
   readonly candidate: string;
   readonly baseline: string;
+  /** See {@link ComparisonSpec.reference}. */
+  readonly reference?: string;
   /** candidate ops/s ÷ baseline ops/s. */
   readonly throughput: Comparison;
   /** candidate − baseline, in ms. */
@@ -235,6 +242,7 @@ function compare(
     mode,
     candidate: spec.candidate,
     baseline: spec.baseline,
+    ...(spec.reference === undefined ? {} : { reference: spec.reference }),
     throughput: compareRounds(pairs((result) => result.opsPerSecond)),
     p50Ms: compareRounds(pairs((result) => result.latencyMs.p50)),
     p90Ms: compareRounds(pairs((result) => result.latencyMs.p90)),

@@ -26,10 +26,15 @@ function modeText(mode: LoadMode, messagesPerOp: number): string {
   return messagesPerOp === 1 ? modeName(mode) : `${modeName(mode)} ×${messagesPerOp}`;
 }
 
+/** The process between publisher and subscriber: taprd, the floor relay, or none (direct). */
+function middleProcess(summary: PubsubCandidateSummary): string | undefined {
+  if (summary.candidate.startsWith('direct')) return undefined;
+  return summary.candidate === 'relay-http' ? 'relay' : `taprd-${summary.workload}`;
+}
+
 function row(summary: PubsubCandidateSummary): string {
-  const taprd = summary.candidate.startsWith('direct')
-    ? '–'
-    : cpu(summary, `taprd-${summary.workload}`);
+  const middle = middleProcess(summary);
+  const taprd = middle === undefined ? '–' : cpu(summary, middle);
   return [
     summary.workload,
     modeText(summary.mode, summary.messagesPerOp),
@@ -49,7 +54,7 @@ function row(summary: PubsubCandidateSummary): string {
 /** The delivery table of a run, as Markdown. */
 export function deliveryTable(outcome: PubsubOutcome): string {
   return [
-    '| broker | mode | candidate | delivered msg/s median (min–max) | delivery p50 ms | p90 ms | p99 ms (min–max) | round trip p99 ms | taprd CPU µs/msg | subscriber CPU µs/msg | errors | duplicates |',
+    '| broker | mode | candidate | delivered msg/s median (min–max) | delivery p50 ms | p90 ms | p99 ms (min–max) | round trip p99 ms | taprd (relay) CPU µs/msg | subscriber CPU µs/msg | errors | duplicates |',
     '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...outcome.summaries.map((summary) => `| ${row(summary)} |`),
   ].join('\n');
@@ -65,7 +70,8 @@ function comparisonRow(outcome: PubsubOutcome, comparison: ComparisonSummary): s
   return [
     comparison.workload,
     modeText(comparison.mode, side?.messagesPerOp ?? 1),
-    `${comparison.candidate} / ${comparison.baseline}`,
+    `${comparison.candidate} / ${comparison.baseline}` +
+      (comparison.reference === undefined ? '' : ` (${comparison.reference})`),
     withRange(comparison.throughput.ratio, 2),
     withRange(comparison.p50Ms.difference, 2),
     withRange(comparison.p90Ms.difference, 2),

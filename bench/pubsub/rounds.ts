@@ -15,6 +15,7 @@ import {
   type BenchPlan,
   type Candidate,
   type CandidateSummary,
+  type ComparisonSpec,
   type ComparisonSummary,
   modeName,
   processSpreads,
@@ -42,6 +43,8 @@ export interface BulkOp {
 /** A candidate of the pub/sub bench; a bulk one publishes and awaits a batch per op. */
 export interface PubsubCandidate extends Candidate {
   readonly bulk?: BulkOp;
+  /** Measured for throughput only (a floor reference), so it sits out the open-loop rates. */
+  readonly closedOnly?: boolean;
 }
 
 /** A workload of the pub/sub bench: one broker, measured closed loop and at these rates. */
@@ -118,7 +121,7 @@ export function pubsubModes(plan: PubsubPlan, options: BenchOptions): LoadMode[]
 /**
  * The mode `candidate` of `workload` runs in for the plan's `mode`, or undefined when it sits
  * it out: open-loop rates are per message, so bulk candidates run closed loop only, at their
- * own number of ops in flight.
+ * own number of ops in flight; a `closedOnly` candidate runs closed loop only too.
  */
 export function candidateMode(
   workload: PubsubWorkload,
@@ -127,7 +130,9 @@ export function candidateMode(
 ): LoadMode | undefined {
   if (mode.kind === 'open') {
     const measured =
-      candidate.bulk === undefined && workload.openRates.includes(mode.ratePerSecond);
+      candidate.bulk === undefined &&
+      candidate.closedOnly !== true &&
+      workload.openRates.includes(mode.ratePerSecond);
     return measured ? mode : undefined;
   }
   return candidate.bulk === undefined
@@ -218,18 +223,18 @@ function summarize(
 function compare(
   workload: PubsubWorkload,
   mode: LoadMode,
-  candidate: string,
-  baseline: string,
+  spec: ComparisonSpec,
   runs: readonly PubsubRunRecord[],
 ): ComparisonSummary {
   const inMode = runsOf(runs, workload.id, mode);
   const pairs = (pick: (run: PubsubRunRecord) => number) =>
-    roundPairs(inMode, candidate, baseline, pick);
+    roundPairs(inMode, spec.candidate, spec.baseline, pick);
   return {
     workload: workload.id,
     mode,
-    candidate,
-    baseline,
+    candidate: spec.candidate,
+    baseline: spec.baseline,
+    ...(spec.reference === undefined ? {} : { reference: spec.reference }),
     throughput: compareRounds(pairs(messagesPerSecond)),
     p50Ms: compareRounds(pairs((run) => run.delivery.latencyMs.p50)),
     p90Ms: compareRounds(pairs((run) => run.delivery.latencyMs.p90)),
@@ -350,7 +355,7 @@ export async function runPubsubRounds(
           // Both sides must have run, in the same mode (a bulk pair shares its concurrency).
           if (side === undefined || base === undefined) continue;
           if (modeName(side.mode) !== modeName(base.mode)) continue;
-          comparisons.push(compare(workload, side.mode, spec.candidate, spec.baseline, runs));
+          comparisons.push(compare(workload, side.mode, spec, runs));
         }
       }
     }

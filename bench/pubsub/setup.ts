@@ -31,6 +31,7 @@ import {
   monotonicMs,
   PROBE_PREFIX,
 } from './message.js';
+import { type RelayHandle, startRelay } from './relay-process.js';
 import type { PubsubCandidate, PubsubPlan, PubsubWorkload } from './rounds.js';
 import type { AppSubscription } from './subscriber-app.js';
 import { SubscriberProcess } from './subscriber-process.js';
@@ -88,6 +89,30 @@ async function checkPath(
   throw new Error(
     `${broker}: a message ${bulk ? 'bulk-' : ''}published through taprd did not reach the subscriber in ${PATH_READY_MS / 1000} s (${last})\n--- taprd output ---\n${taprd.outputTail()}`,
   );
+}
+
+/** What the relay candidate stands for, in the comparison tables and the goals. */
+const RELAY_MEANING = 'bare node:http + undici relay, no broker';
+
+/**
+ * The floor candidate: the same HTTP publishes as taprd-http, sent to the bare relay, which
+ * delivers them to the same subscriber. Closed loop only: it bounds throughput.
+ */
+function relayCandidate(
+  relay: RelayHandle,
+  common: { notifyPort: number; pubsub: string; topic: string },
+  key: string,
+): PubsubCandidate {
+  return {
+    id: 'relay-http',
+    label: `${RELAY_MEANING}: publish over HTTP (node:http), delivery over HTTP (undici), at most 10 in flight`,
+    driver: {
+      module: DRIVERS,
+      export: 'viaTaprdHttp',
+      params: { ...common, key, origin: relay.origin },
+    },
+    closedOnly: true,
+  };
 }
 
 /** `BENCH_PUBSUB_CANDIDATES` (comma-separated candidate ids), or undefined for all of them. */
@@ -174,6 +199,14 @@ export async function setupPubsub(
     if (bulkPath) await checkPath(taprd, subscriber, broker, bulkTopic(broker), true);
     console.log(`${broker}: taprd delivers to the subscriber`);
   }
+  // The per-message floor (http-relay.ts) for the brokers with a direct baseline.
+  const relay =
+    (has('redis') || has('rabbitmq')) &&
+    process.env.BENCH_PUBSUB_RELAY !== '0' &&
+    (wanted?.has('relay-http') ?? true)
+      ? await startRelay(subscriber.httpPort)
+      : undefined;
+  if (relay !== undefined) cleanup.add(() => relay.stop());
   if (has('redis')) {
     const [host, port] = env.redisHost.split(':');
     await subscriber.startRedisConsumer({
@@ -235,6 +268,10 @@ export async function setupPubsub(
         },
       });
       comparisons.push({ candidate: 'taprd-http', baseline: 'direct' });
+      if (relay !== undefined) {
+        candidates.push(relayCandidate(relay, common, key('relay-http')));
+        comparisons.push({ candidate: 'relay-http', baseline: 'direct', reference: RELAY_MEANING });
+      }
     }
     if (broker === 'redis') {
       candidates.push({
@@ -308,6 +345,7 @@ export async function setupPubsub(
   ];
   const redisServer = redisInfo === undefined ? undefined : redisPid(redisInfo);
   if (redisServer !== undefined) processes.push({ name: 'redis-server', pid: redisServer });
+  if (relay !== undefined) processes.push({ name: 'relay', pid: relay.pid });
   const rabbit = has('rabbitmq') ? rabbitmqPid() : undefined;
   if (rabbit !== undefined) processes.push({ name: 'rabbitmq', pid: rabbit });
 
@@ -338,6 +376,10 @@ export async function setupPubsub(
         bulk: bulk.enabled
           ? `taprd-bulk: one op is a bulk publish (POST /v1.0-alpha1/publish/bulk) of ${bulk.size} messages, delivered to a bulk subscription (maxMessagesCount ${BULK_SUBSCRIBE.maxMessagesCount}, maxAwaitDurationMs ${BULK_SUBSCRIBE.maxAwaitDurationMs}); direct-bulk: one op is ${bulk.size} broker publishes in one write (redis pipeline; rabbitmq one turn of publishes) to the direct consumer. Closed loop only, ${bulk.concurrency} ops in flight; summaries count messages (ops/s x ${bulk.size}), CPU per message`
           : 'off (BENCH_PUBSUB_BULK=0)',
+        relay:
+          relay === undefined
+            ? 'off (BENCH_PUBSUB_RELAY=0 or not listed)'
+            : `relay-http: ${RELAY_MEANING}; node:http takes the publish and answers 204, the payload is wrapped in a minimal CloudEvent by string concatenation and POSTed to the subscriber with undici, at most 10 in flight. Closed loop only`,
         components:
           "each taprd has one component named pubsub with the component's defaults (redis: 10 handlers in flight, queueDepth 100; rabbitmq: no publisher confirms, transient messages, no prefetch limit; sqlite: WAL, 10 handlers in flight)",
       },

@@ -92,6 +92,25 @@ function summaryOf(
   );
 }
 
+/**
+ * A reference comparison beside `comparison` (same workload, mode and baseline) whose ratio is
+ * below `min`: then no candidate doing at least the reference's work can reach the goal there.
+ */
+function boundingReference(
+  report: BenchReport,
+  comparison: ComparisonSummary,
+  min: number,
+): ComparisonSummary | undefined {
+  return report.comparisons.find(
+    (other) =>
+      other.reference !== undefined &&
+      other.workload === comparison.workload &&
+      other.baseline === comparison.baseline &&
+      JSON.stringify(other.mode) === JSON.stringify(comparison.mode) &&
+      finite(other.throughput.ratio.median) < min,
+  );
+}
+
 function throughputRows(report: BenchReport, goal: Goal & { kind: 'throughput' }): StandingRow[] {
   return report.comparisons
     .filter((comparison) => comparison.mode.kind === 'closed')
@@ -99,11 +118,27 @@ function throughputRows(report: BenchReport, goal: Goal & { kind: 'throughput' }
       const ratio = comparison.throughput.ratio;
       const median = finite(ratio.median);
       const concurrency = comparison.mode.kind === 'closed' ? comparison.mode.concurrency : 0;
+      const subject = `${subjectOf(comparison)} (c=${concurrency})`;
+      const target = `≥ ${goal.min.toFixed(2)}`;
+      if (comparison.reference !== undefined) {
+        return {
+          goal: goal.text,
+          subject: `${subject}, reference: ${comparison.reference}`,
+          target,
+          measured: formatSpread(ratio, 2),
+          standing: 'n/a',
+        };
+      }
+      const bound = boundingReference(report, comparison, goal.min);
+      const outOfReach =
+        bound === undefined
+          ? ''
+          : `; out of reach here: ${bound.candidate} reaches ${finite(bound.throughput.ratio.median).toFixed(2)}`;
       return {
         goal: goal.text,
-        subject: `${subjectOf(comparison)} (c=${concurrency})`,
-        target: `≥ ${goal.min.toFixed(2)}`,
-        measured: formatSpread(ratio, 2),
+        subject,
+        target,
+        measured: `${formatSpread(ratio, 2)}${outOfReach}`,
         standing: verdict(Number.isNaN(median) ? undefined : median >= goal.min),
       };
     });

@@ -169,6 +169,30 @@ describe('npm run bench: goals', () => {
     assert.equal(rows[0]?.subject, 'http: via-taprd / direct (c=32)');
   });
 
+  it('never holds a reference to a goal, and says when one puts the goal out of reach', () => {
+    const closed = { kind: 'closed', concurrency: 32 } as const;
+    const floor = {
+      ...comparison(closed, [0.33, 0.35], [1], [1]),
+      candidate: 'relay',
+      reference: 'a bare relay',
+    };
+    const taprd = comparison(closed, [0.15], [1], [1]);
+    const bulk = { ...comparison(closed, [0.2], [1], [1]), baseline: 'direct-bulk' };
+    const rows = evaluateGoal(report({ comparisons: [taprd, floor, bulk] }), throughput);
+    assert.deepEqual(
+      rows.map((row) => [row.subject, row.measured, row.standing]),
+      [
+        ['http: via-taprd / direct (c=32)', '0.15; out of reach here: relay reaches 0.34', 'miss'],
+        ['http: relay / direct (c=32), reference: a bare relay', '0.34 (0.33–0.35)', 'n/a'],
+        // Another baseline: the reference says nothing about it.
+        ['http: via-taprd / direct-bulk (c=32)', '0.20', 'miss'],
+      ],
+    );
+    const high = { ...floor, throughput: comparison(closed, [0.6], [1], [1]).throughput };
+    const [reachable] = evaluateGoal(report({ comparisons: [taprd, high] }), throughput);
+    assert.equal(reachable?.measured, '0.15', 'a reference above the goal bounds nothing');
+  });
+
   it('reads added latency at the goal rate; a candidate that fell behind misses', () => {
     const behind = [openSummary(900)];
     const slow = comparison({ kind: 'open', ratePerSecond: 1000 }, [0.9], [2.5, 1.0, 3], [4]);

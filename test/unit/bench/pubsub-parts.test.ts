@@ -12,7 +12,13 @@ import {
   stampOf,
 } from '../../../bench/pubsub/message.js';
 import { DeliveryWaiter, NotifyHub } from '../../../bench/pubsub/notify-channel.js';
-import { type PubsubPlan, pubsubDurationMs, pubsubModes } from '../../../bench/pubsub/rounds.js';
+import {
+  candidateMode,
+  type PubsubPlan,
+  type PubsubWorkload,
+  pubsubDurationMs,
+  pubsubModes,
+} from '../../../bench/pubsub/rounds.js';
 
 describe('pub/sub bench message', () => {
   it('is exactly 1 KiB of JSON and reads back its stamp', () => {
@@ -173,5 +179,31 @@ describe('pub/sub bench brokers and plan', () => {
     // 5 candidate-mode pairs of 0.2 s warm-up + 0.5 s + 2 runs' drain (1 s) and settle (1 s),
     // doubled, plus 120 s.
     assert.equal(pubsubDurationMs(plan, options, 1000), 2 * 5 * (200 + 500 + 4000) + 120_000);
+  });
+
+  it('runs bulk and closed-only candidates in the closed loop only', () => {
+    const driver = { module: 'm', export: 'e', params: {} };
+    const perMessage = { id: 'taprd-http', label: '', driver };
+    const floor = { id: 'relay-http', label: '', driver, closedOnly: true };
+    const bulk = {
+      id: 'taprd-bulk',
+      label: '',
+      driver,
+      bulk: { messagesPerOp: 100, concurrency: 4 },
+    };
+    const workload: PubsubWorkload = {
+      id: 'redis',
+      label: '',
+      candidates: [perMessage, floor, bulk],
+      comparisons: [],
+      openRates: [1000],
+    };
+    const closed = { kind: 'closed', concurrency: 32 } as const;
+    const open = { kind: 'open', ratePerSecond: 1000 } as const;
+    assert.deepEqual(candidateMode(workload, perMessage, open), open);
+    assert.equal(candidateMode(workload, floor, open), undefined);
+    assert.equal(candidateMode(workload, bulk, open), undefined);
+    assert.deepEqual(candidateMode(workload, floor, closed), closed);
+    assert.deepEqual(candidateMode(workload, bulk, closed), { kind: 'closed', concurrency: 4 });
   });
 });
