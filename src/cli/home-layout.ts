@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { NAME_RESOLUTION_FILE } from '../kernel/tapr-home.js';
 
 /** The files and folders `tapr init` and `tapr run` use under `$TAPR_HOME`. */
 export interface HomeLayout {
@@ -31,6 +32,6 @@ export function homeLayout(home: string): HomeLayout {
     data: join(home, 'data'),
     logs: join(home, 'logs'),
     runs: join(home, 'runs'),
-    nameResolutionDb: join(home, 'nameresolution.db'),
+    nameResolutionDb: join(home, NAME_RESOLUTION_FILE),
   };
 }

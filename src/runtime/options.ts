@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { parseByteQuantity, parseGoDuration } from '../kernel/duration.js';
+import { parseGoBool } from '../kernel/go-bool.js';
 
 /** The app protocols daprd accepts for `--app-protocol`. */
 export const APP_PROTOCOLS = ['http', 'https', 'grpc', 'grpcs', 'h2c'] as const;
@@ -198,7 +199,7 @@ function normalizeArgv(argv: readonly string[]): { args: string[]; falseBooleans
     const boolMatch = /^--([a-z0-9-]+)=(true|false|1|0|t|f|TRUE|FALSE|True|False)$/.exec(arg);
     const name = boolMatch?.[1];
     if (boolMatch && name && FLAGS[name]?.type === 'boolean') {
-      const on = ['true', '1', 't', 'TRUE', 'True'].includes(boolMatch[2] ?? '');
+      const on = parseGoBool(boolMatch[2] ?? '') === true;
       if (on) args.push(`--${name}`);
       else falseBooleans.push(name);
       continue;

@@ -3,6 +3,7 @@ import { isRemoteCallError } from '../../core/invoke/errors.js';
 import { API_TOKEN_HEADER, CALLEE_ID_HEADER } from '../../core/invoke/headers.js';
 import type { InvokeService } from '../../core/invoke/invoke-service.js';
 import type { HeaderRecord, MutableHeaders, ProxyRoute } from '../../core/invoke/types.js';
+import { isTruthy } from '../../kernel/go-bool.js';
 import { GrpcCode } from '../../kernel/grpc-code.js';
 import { isTaprError } from '../../kernel/tapr-error.js';
 import {
@@ -62,6 +63,7 @@ export function grpcProxyFallback(options: GrpcProxyOptions): GrpcFallback {
       throw new GrpcError(GrpcCode.UNIMPLEMENTED, `unknown service or method: ${path}`);
     }
     const metadata = callMetadata(headers);
+    // Dapr reads `dapr-stream` with dapr/kit's IsTruthy.
     const streaming = isTruthy(text(headers[STREAM_HEADER]));
     const route = await routeTo(options.invoke, targetId);
     try {
@@ -192,12 +194,6 @@ function asGrpcError(error: unknown, prefix: string): unknown {
     [],
     error,
   );
-}
-
-/** dapr/kit's `IsTruthy`, as Dapr reads `dapr-stream`. */
-function isTruthy(value: string | undefined): boolean {
-  if (value === undefined) return false;
-  return ['1', 't', 'true', 'y', 'yes', 'on'].includes(value.trim().toLowerCase());
 }
 
 function text(value: string | string[] | undefined): string | undefined {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseGoDuration } from '../../kernel/duration.js';
+import { parseTruthy } from '../../kernel/go-bool.js';
 import type { MetadataSchema } from './component.js';
 
 /** A schema for one metadata field: it sees the string value, or undefined when absent. */
@@ -75,11 +76,6 @@ export function metadataSchema<S extends MetadataShape>(
   });
 }
 
-/** Dapr's truthy spellings (kit `IsTruthy`); anything else it reads as false. */
-const TRUTHY = new Set(['y', 'yes', 'true', 't', 'on', '1']);
-/** The false spellings accepted; other text is rejected rather than silently read as false. */
-const FALSY = new Set(['', 'n', 'no', 'false', 'f', 'off', '0']);
-
 /** Field schemas for the value types Dapr metadata carries, all parsed from strings. */
 export const metadataField = {
   /** A string; `default` applies when the field is absent or empty, as Dapr's empty checks do. */
@@ -104,9 +100,9 @@ export const metadataField = {
       .optional()
       .transform((value, ctx): boolean => {
         if (value === undefined) return defaultValue;
-        const text = value.trim().toLowerCase();
-        if (TRUTHY.has(text)) return true;
-        if (FALSY.has(text)) return false;
+        // Dapr's truthy spellings; other text is refused rather than silently read as false.
+        const parsed = parseTruthy(value);
+        if (parsed !== undefined) return parsed;
         ctx.issues.push({
           code: 'custom',
           message: `"${value}" is not a boolean (use true or false)`,

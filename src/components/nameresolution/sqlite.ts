@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Logger } from '../../kernel/logger.js';
 import { errorText } from '../../kernel/tapr-error.js';
+import { NAME_RESOLUTION_FILE } from '../../kernel/tapr-home.js';
 import { defineComponent } from '../contracts/component.js';
 import {
   formatHostPort,
@@ -27,9 +28,6 @@ import {
   retryWhileBusy,
 } from './sqlite-hosts.js';
 
-/** The file name of Tapr's default registry inside the Tapr home directory. */
-export const DEFAULT_NAME_RESOLUTION_FILE = 'nameresolution.db';
-
 /**
  * The `spec.nameResolution` Tapr applies when the Configuration sets none: this registry in
  * `<taprHome>/nameresolution.db` with Dapr's other defaults. Dapr's self-hosted default is
@@ -39,7 +37,7 @@ export function defaultNameResolution(taprHome: string) {
   return {
     component: 'sqlite',
     version: 'v1',
-    configuration: { connectionString: join(taprHome, DEFAULT_NAME_RESOLUTION_FILE) },
+    configuration: { connectionString: join(taprHome, NAME_RESOLUTION_FILE) },
   } as const;
 }
 

@@ -1,3 +1,4 @@
+import { isTruthy, parseGoBool } from '../../kernel/go-bool.js';
 import type { Logger } from '../../kernel/logger.js';
 import { errorText } from '../../kernel/tapr-error.js';
 import { defineComponent } from '../contracts/component.js';
@@ -55,10 +56,6 @@ export const mqtt3PubSub = defineComponent({
   },
 });
 
-/** Go's `strconv.ParseBool` spellings, which Dapr's component reads `retain` with. */
-const GO_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
-const GO_FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
-
 class Mqtt3PubSub implements PubSub {
   readonly #connection: MqttConnection;
   readonly #options: Mqtt3Options;
@@ -85,9 +82,10 @@ class Mqtt3PubSub implements PubSub {
     let retain = this.#options.retain;
     const given = request.metadata.retain;
     if (given !== undefined && given !== '') {
-      if (GO_TRUE.has(given)) retain = true;
-      else if (GO_FALSE.has(given)) retain = false;
-      else throw new Error(`mqtt pub/sub: invalid retain ${given}`);
+      // Dapr's component reads `retain` with Go's strconv.ParseBool.
+      const parsed = parseGoBool(given);
+      if (parsed === undefined) throw new Error(`mqtt pub/sub: invalid retain ${given}`);
+      retain = parsed;
     }
     try {
       await this.#connection.publish(
@@ -206,9 +204,4 @@ class Mqtt3PubSub implements PubSub {
   #assertOpen(): void {
     if (this.#closing) throw new Error('mqtt pub/sub: component is closed');
   }
-}
-
-/** Dapr's truthy spellings (kit `IsTruthy`). */
-function isTruthy(value: string | undefined): boolean {
-  return ['y', 'yes', 'true', 't', 'on', '1'].includes((value ?? '').trim().toLowerCase());
 }

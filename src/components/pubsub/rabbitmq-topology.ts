@@ -1,4 +1,5 @@
 import type { Channel } from 'amqplib';
+import { isTruthy } from '../../kernel/go-bool.js';
 import type { MetadataRecord } from '../contracts/component.js';
 import type { RabbitmqOptions } from './rabbitmq.metadata.js';
 
@@ -114,11 +115,6 @@ export function subscriptionTopology(
     queueArguments,
     ...(deadLetter ? { deadLetter } : {}),
   };
-}
-
-/** Dapr's truthy spellings (kit `IsTruthy`). */
-function isTruthy(value: string | undefined): boolean {
-  return ['y', 'yes', 'true', 't', 'on', '1'].includes((value ?? '').trim().toLowerCase());
 }
 
 /** Declares the topic's exchange with the component's kind, durability and auto-delete. */

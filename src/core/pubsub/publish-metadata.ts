@@ -1,11 +1,9 @@
 import type { MetadataRecord } from '../../components/contracts/component.js';
 import { parseGoDuration } from '../../kernel/duration.js';
+import { parseGoBool } from '../../kernel/go-bool.js';
 
 // The request metadata the runtime itself reads when publishing (components-contrib
 // metadata.IsRawPayload and metadata.TryGetTTL); every other key is the component's.
-
-const GO_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
-const GO_FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 
 /** A request metadata value the runtime could not read. */
 export class PublishMetadataError extends Error {
@@ -22,8 +20,8 @@ export class PublishMetadataError extends Error {
 export function isRawPayload(metadata: MetadataRecord): boolean {
   const value = metadata.rawPayload;
   if (value === undefined || value === '') return false;
-  if (GO_TRUE.has(value)) return true;
-  if (GO_FALSE.has(value)) return false;
+  const parsed = parseGoBool(value);
+  if (parsed !== undefined) return parsed;
   throw new PublishMetadataError(`rawPayload value must be a valid boolean: actual is '${value}'`);
 }
 

@@ -30,6 +30,15 @@ export function pubsubNotFound(pubsubName: string, metadata: MetadataRecord): Ta
   return taprError('ERR_PUBSUB_NOT_FOUND', { pubsub: pubsubName }, { metadata });
 }
 
+/** A streaming subscription names no known component; unlike a publish, it names the resource. */
+export function streamPubsubNotFound(pubsubName: string): TaprError {
+  return taprError(
+    'ERR_PUBSUB_NOT_FOUND',
+    { pubsub: pubsubName },
+    { resource: resource(pubsubName) },
+  );
+}
+
 /** The request names no topic. */
 export function topicNameEmpty(pubsubName: string, metadata: MetadataRecord): TaprError {
   return taprError(

@@ -4,6 +4,7 @@ import {
   type StateConsistency,
   StateFeature,
 } from '../../components/contracts/state.js';
+import { isTruthy } from '../../kernel/go-bool.js';
 
 /** The request metadata key carrying a value's time to live. */
 export const TTL_METADATA_KEY = 'ttlInSeconds';
@@ -81,13 +82,10 @@ export function readConsistency(value: string | undefined): StateConsistency {
   return value === 'strong' ? 'strong' : 'eventual';
 }
 
-/** Dapr's truthy spellings (dapr/kit `strings.IsTruthy`): y, yes, true, t, on, 1. */
-const TRUTHY = new Set(['y', 'yes', 'true', 't', 'on', '1']);
-
 /** Whether a state store's component metadata marks it `actorStateStore` (case-insensitive name). */
 export function isActorStateStore(metadata: MetadataRecord): boolean {
   for (const [name, value] of Object.entries(metadata)) {
-    if (name.toLowerCase() === 'actorstatestore') return TRUTHY.has(value.trim().toLowerCase());
+    if (name.toLowerCase() === 'actorstatestore') return isTruthy(value);
   }
   return false;
 }

@@ -1,9 +1,10 @@
 // The subscribe side of the pub/sub block: which subscriptions exist (declarative, the app's
 // own, streaming), starting them on their components once the app is ready, and stopping
 // them with a drain at shutdown. Dapr's counterpart is pkg/runtime/processor/subscriber.
-import { delay, errorText, type Logger, taprError } from '../../../kernel/index.js';
+import { delay, errorText, type Logger } from '../../../kernel/index.js';
 import type { PolicyRunner } from '../../../resiliency/index.js';
 import type { SubscriptionResource } from '../../../resources/types.js';
+import { streamPubsubNotFound } from '../pubsub-errors.js';
 import type { PubSubRegistry } from '../pubsub-types.js';
 import { isSubscribeAllowed } from '../topic-scopes.js';
 import { declarativeSpec, mergeSubscriptions } from './declarative.js';
@@ -137,13 +138,7 @@ export class Subscriber {
   async openStream(request: StreamRequest, signal: AbortSignal): Promise<StreamSubscription> {
     if (this.#closed) throw new Error('subscriber is closed');
     const entry = this.#options.pubsubs.get(request.pubsubName);
-    if (entry === undefined) {
-      throw taprError(
-        'ERR_PUBSUB_NOT_FOUND',
-        { pubsub: request.pubsubName },
-        { resource: { type: 'pubsub', name: request.pubsubName } },
-      );
-    }
+    if (entry === undefined) throw streamPubsubNotFound(request.pubsubName);
     const spec: SubscriptionSpec = {
       type: 'STREAMING',
       pubsubName: request.pubsubName,
