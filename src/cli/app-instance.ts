@@ -7,7 +7,7 @@ import { type AppSpec, appEnv, type ChosenPorts, taprdArgs } from './app-spec.js
 import type { CliContext } from './cli-context.js';
 import { CliError, isCliError } from './cli-error.js';
 import { homeLayout } from './home-layout.js';
-import { consoleLabel, LogSink } from './log-sink.js';
+import { consoleLabel, type LogKind, LogSink, logFileName } from './log-sink.js';
 import { assertPortFree, type PortPicker } from './ports.js';
 import {
   describeExit,
@@ -38,12 +38,6 @@ export interface InstanceOptions {
 const APP_GRACE_MS = 5000;
 /** taprd drains for up to 5 s by default (`--dapr-graceful-shutdown-seconds`); some slack. */
 const SIDECAR_GRACE_MS = 10_000;
-
-/** `yyyyMMddHHmmss` in local time: Dapr's log file name stamp. */
-function stamp(date: Date): string {
-  const two = (n: number): string => String(n).padStart(2, '0');
-  return `${date.getFullYear()}${two(date.getMonth() + 1)}${two(date.getDate())}${two(date.getHours())}${two(date.getMinutes())}${two(date.getSeconds())}`;
-}
 
 /** The last lines of a log file, indented, for an error message. */
 async function lastLines(path: string, count: number): Promise<string> {
@@ -122,11 +116,11 @@ export class AppInstance {
     };
   }
 
-  #sink(kind: 'app' | 'daprd', destination: string, started: Date): LogSink {
+  #sink(kind: LogKind, destination: string, started: Date): LogSink {
     const { spec } = this;
     const sink = new LogSink({
       file: wantsFile(destination)
-        ? join(spec.logsDir, `${spec.appId}_${kind}_${stamp(started)}.log`)
+        ? join(spec.logsDir, logFileName(spec.appId, kind, started))
         : undefined,
       console: wantsConsole(destination)
         ? { out: this.#ctx.stdout, ...consoleLabel(kind, spec.appId), enabled: this.#ctx.color }

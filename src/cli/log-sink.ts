@@ -7,6 +7,26 @@ import type { Readable } from 'node:stream';
 import type { TextOut } from './cli-context.js';
 import { type Colour, colour } from './status.js';
 
+/** Whose output a log file holds. */
+export type LogKind = 'app' | 'daprd';
+
+/** Local time as YYYYMMDDhhmmss, the Dapr CLI's log file stamp. */
+function fileStamp(date: Date): string {
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${date.getFullYear()}${two(date.getMonth() + 1)}${two(date.getDate())}${two(date.getHours())}${two(date.getMinutes())}${two(date.getSeconds())}`;
+}
+
+/** The Dapr CLI's log file name: `<app id>_<kind>_<YYYYMMDDhhmmss>.log`. */
+export function logFileName(appId: string, kind: LogKind, started: Date): string {
+  return `${appId}_${kind}_${fileStamp(started)}.log`;
+}
+
+/** Whether `name` is a log file of `appId`'s `kind`, as {@link logFileName} writes them. */
+export function isLogFileOf(name: string, appId: string, kind: LogKind): boolean {
+  const prefix = `${appId}_${kind}_`;
+  return name.startsWith(prefix) && /^\d{14}\.log$/.test(name.slice(prefix.length));
+}
+
 /** Where one process's output goes: a file (raw), the console (prefixed), or both. */
 export interface LogSinkOptions {
   readonly file: string | undefined;
@@ -25,7 +45,7 @@ export interface LogSinkOptions {
  * `tapr run` and `tapr logs` so both show the same thing.
  */
 export function consoleLabel(
-  kind: 'app' | 'daprd',
+  kind: LogKind,
   appId: string,
 ): { readonly prefix: string; readonly colour: Colour } {
   return kind === 'app'

@@ -4,7 +4,7 @@ import type { CliContext } from './cli-context.js';
 import { CliError } from './cli-error.js';
 import { requireAppId, runningApps } from './find-app.js';
 import { homeLayout } from './home-layout.js';
-import { consoleLabel } from './log-sink.js';
+import { consoleLabel, isLogFileOf, type LogKind } from './log-sink.js';
 import { isRunning } from './process-table.js';
 import type { RunRecord } from './run-registry.js';
 import { type Colour, colour } from './status.js';
@@ -30,21 +30,14 @@ interface LogFile {
 }
 
 /** The newest log file of an app in the Tapr home's `logs/` (single-app runs that ended). */
-async function newestLog(
-  dir: string,
-  appId: string,
-  kind: 'app' | 'daprd',
-): Promise<string | undefined> {
+async function newestLog(dir: string, appId: string, kind: LogKind): Promise<string | undefined> {
   let names: string[];
   try {
     names = await readdir(dir);
   } catch {
     return undefined;
   }
-  const prefix = `${appId}_${kind}_`;
-  const matching = names.filter(
-    (name) => name.startsWith(prefix) && /^\d{14}\.log$/.test(name.slice(prefix.length)),
-  );
+  const matching = names.filter((name) => isLogFileOf(name, appId, kind));
   const newest = matching.sort().at(-1);
   return newest === undefined ? undefined : join(dir, newest);
 }
@@ -101,7 +94,7 @@ export async function runLogs(
   }
   const files: LogFile[] = [];
   // One source alone is printed plain; both together carry `tapr run`'s console prefixes.
-  const label = (kind: 'app' | 'daprd'): { prefix: string; colour: Colour } => {
+  const label = (kind: LogKind): { prefix: string; colour: Colour } => {
     const named = consoleLabel(kind, appId);
     return source === 'all' ? named : { ...named, prefix: '' };
   };
