@@ -16,7 +16,14 @@ export interface JsonMember {
   readonly value: JsonSpan;
 }
 
+/** One element of an array: where it sits and, when it is an object, its members in order. */
+export interface ElementMembers {
+  readonly span: JsonSpan;
+  readonly members: JsonMember[] | undefined;
+}
+
 const QUOTE = 0x22;
+const COMMA = 0x2c;
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
@@ -25,7 +32,7 @@ const CLOSE_BRACKET = 0x5d;
 /** Whether a character ends a number or literal: `,`, `]`, `}` or JSON whitespace. */
 function endsScalar(c: number): boolean {
   return (
-    c === 0x2c ||
+    c === COMMA ||
     c === CLOSE_BRACKET ||
     c === CLOSE_BRACE ||
     c === 0x20 ||
@@ -65,14 +72,26 @@ export class JsonText {
   /** The members of an object in order, duplicates included; `span` must be an object. */
   members(span: JsonSpan): JsonMember[] {
     const out: JsonMember[] = [];
+    this.#membersFrom(span.start, out);
+    return out;
+  }
+
+  /**
+   * An array's elements, with the members of those that are objects, walking each element once
+   * (`elements` and then `members` walk objects twice); `span` must be an array.
+   */
+  elementMembers(span: JsonSpan): ElementMembers[] {
+    const out: ElementMembers[] = [];
     let i = this.#skipSpace(span.start + 1);
-    if (this.text[i] === '}') return out;
+    if (this.text[i] === ']') return out;
     for (;;) {
-      const nameEnd = this.#stringEnd(i);
-      const name = this.#stringValue(i, nameEnd);
-      const start = this.#skipSpace(this.#skipSpace(nameEnd) + 1);
-      const end = this.#valueEnd(start);
-      out.push({ name, value: { start, end } });
+      let end: number;
+      let members: JsonMember[] | undefined;
+      if (this.text.charCodeAt(i) === OPEN_BRACE) {
+        members = [];
+        end = this.#membersFrom(i, members);
+      } else end = this.#valueEnd(i);
+      out.push({ span: { start: i, end }, members });
       i = this.#skipSpace(end);
       if (this.text[i] !== ',') return out;
       i = this.#skipSpace(i + 1);
@@ -100,6 +119,23 @@ export class JsonText {
   kind(span: JsonSpan): 'object' | 'array' | 'other' {
     const c = this.text[span.start];
     return c === '{' ? 'object' : c === '[' ? 'array' : 'other';
+  }
+
+  /** Adds the members of the object at `start` to `out`; returns where the object ends. */
+  #membersFrom(start: number, out: JsonMember[]): number {
+    let i = this.#skipSpace(start + 1);
+    if (this.text.charCodeAt(i) === CLOSE_BRACE) return i + 1;
+    for (;;) {
+      const nameEnd = this.#stringEnd(i);
+      const name = this.#stringValue(i, nameEnd);
+      const valueStart = this.#skipSpace(this.#skipSpace(nameEnd) + 1);
+      const valueEnd = this.#valueEnd(valueStart);
+      out.push({ name, value: { start: valueStart, end: valueEnd } });
+      i = this.#skipSpace(valueEnd);
+      // Valid JSON: after the last member comes the closing brace.
+      if (this.text.charCodeAt(i) !== COMMA) return i + 1;
+      i = this.#skipSpace(i + 1);
+    }
   }
 
   /** The value of the string token at `[start, end)`: its text when it has no escapes. */

@@ -15,7 +15,16 @@ export type PubSubFeature = (typeof PubSubFeature)[keyof typeof PubSubFeature];
 /** One message to publish. `data` is the exact payload (a CloudEvent's JSON, or raw bytes). */
 export interface PublishRequest {
   readonly topic: string;
+  /**
+   * The payload. It may be a getter that encodes `dataText` on first read: read it from the
+   * request itself, never from a spread copy of it.
+   */
   readonly data: Uint8Array;
+  /**
+   * The same payload as text, when the runtime built it as text (a CloudEvent envelope): a
+   * component whose client sends strings uses it and spares encoding it.
+   */
+  readonly dataText?: string;
   readonly contentType?: string;
   /** The request's metadata (`metadata.*` query parameters or gRPC metadata map). */
   readonly metadata: MetadataRecord;
@@ -29,7 +38,10 @@ export interface PublishRequest {
 /** One entry of a bulk publish. */
 export interface BulkPublishEntry {
   readonly entryId: string;
+  /** As `PublishRequest.data`. */
   readonly data: Uint8Array;
+  /** As `PublishRequest.dataText`. */
+  readonly dataText?: string;
   readonly contentType?: string;
   readonly metadata: MetadataRecord;
 }

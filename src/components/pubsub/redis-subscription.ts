@@ -2,10 +2,11 @@ import type { Redis } from 'ioredis';
 import { delay } from '../../kernel/abort.js';
 import type { Logger } from '../../kernel/logger.js';
 import { errorText } from '../../kernel/tapr-error.js';
-import type { PubSubHandler, PubSubSubscription } from '../contracts/pubsub.js';
+import type { PubSubHandler, PubSubMessage, PubSubSubscription } from '../contracts/pubsub.js';
 import { AckBatcher } from './redis-ack-batcher.js';
 import {
   decodeEntry,
+  type EntryFields,
   readGroupEntries,
   type StreamEntry,
   streamEntries,
@@ -96,7 +97,10 @@ export class RedisStreamSubscription implements PubSubSubscription {
   readonly #stop = new AbortController();
   /** Entries fetched and not settled yet; the reclaim loop leaves them alone. */
   readonly #held = new Set<string>();
-  readonly #inFlight = new Set<Promise<void>>();
+  /** Deliveries in flight (handler running, or its XACK not answered yet). */
+  #inFlight = 0;
+  /** Resolves the close waiting for the deliveries in flight to end. */
+  #drained: (() => void) | undefined;
   readonly #acks: AckBatcher;
   #loops: Promise<void>[] = [];
   #closing: Promise<void> | undefined;
@@ -134,7 +138,11 @@ export class RedisStreamSubscription implements PubSubSubscription {
     // to this consumer is released below or reclaimed by the group later.
     this.#deps.blocking.disconnect();
     await Promise.allSettled(this.#loops);
-    await Promise.allSettled([...this.#inFlight]);
+    if (this.#inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        this.#drained = resolve;
+      });
+    }
     try {
       await this.#releaseOrRemoveConsumer();
     } catch (error) {
@@ -276,11 +284,8 @@ export class RedisStreamSubscription implements PubSubSubscription {
       for (; index < entries.length; index += 1) {
         const entry = entries[index] as StreamEntry;
         await this.#deps.slots.acquire(signal);
-        const work = this.#deliver(entry).finally(() => {
-          this.#held.delete(entry.id);
-          this.#inFlight.delete(work);
-        });
-        this.#inFlight.add(work);
+        this.#inFlight += 1;
+        void this.#deliver(entry);
       }
     } catch {
       // Closed while waiting for a slot: the rest is left pending for the group.
@@ -292,43 +297,48 @@ export class RedisStreamSubscription implements PubSubSubscription {
 
   /**
    * Runs the handler in a slot taken by the caller, frees the slot once the handler settled,
-   * then acknowledges (batched); the entry stays held until its XACK was answered.
+   * then acknowledges (batched); the entry stays held until its XACK was answered. One async
+   * function per entry: this runs for every message. Never rejects.
    */
   async #deliver(entry: StreamEntry): Promise<void> {
-    let accepted: boolean;
+    const { id, fields } = entry;
     try {
-      accepted = entry.fields === undefined || (await this.#handle(entry.id, entry.fields));
+      let accepted = true;
+      try {
+        // An entry deleted while pending needs no handler.
+        if (fields !== undefined) await this.#handler(this.#message(id, fields));
+      } catch (error) {
+        // Left pending: the reclaim loop redelivers it after processingTimeout.
+        accepted = false;
+        this.#deps.logger.debug('redis streams: handler refused an entry', {
+          topic: this.#settings.topic,
+          group: this.#settings.group,
+          id,
+          error: errorText(error),
+        });
+      } finally {
+        this.#deps.slots.release();
+      }
+      if (accepted) await this.#acks.ack(id);
     } finally {
-      this.#deps.slots.release();
+      this.#held.delete(id);
+      this.#inFlight -= 1;
+      if (this.#inFlight === 0) this.#drained?.();
     }
-    if (accepted) await this.#acks.ack(entry.id);
   }
 
-  /** Whether the handler accepted the entry; an entry deleted while pending needs no handler. */
-  async #handle(id: string, fields: ReadonlyMap<string, Buffer>): Promise<boolean> {
-    const { logger } = this.#deps;
-    const { topic, group } = this.#settings;
+  /** The message an entry carries; metadata that cannot be read is logged and dropped. */
+  #message(id: string, fields: EntryFields): PubSubMessage {
+    const { topic } = this.#settings;
     const decoded = decodeEntry(fields);
     if (decoded.metadataError !== undefined) {
-      logger.warn('redis streams: could not read the metadata of an entry', {
+      this.#deps.logger.warn('redis streams: could not read the metadata of an entry', {
         topic,
         id,
         error: decoded.metadataError,
       });
     }
-    try {
-      await this.#handler({ topic, data: decoded.data, metadata: decoded.metadata });
-      return true;
-    } catch (error) {
-      // Left pending: the reclaim loop redelivers it after processingTimeout.
-      logger.debug('redis streams: handler refused an entry', {
-        topic,
-        group,
-        id,
-        error: errorText(error),
-      });
-      return false;
-    }
+    return { topic, data: decoded.data, metadata: decoded.metadata };
   }
 }
 

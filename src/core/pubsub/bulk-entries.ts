@@ -1,4 +1,10 @@
 import type { MetadataRecord } from '../../components/contracts/component.js';
+import {
+  type ElementMembers,
+  type JsonMember,
+  type JsonSpan,
+  JsonText,
+} from '../../kernel/json-text.js';
 import { errorText } from '../../kernel/tapr-error.js';
 import {
   isBinaryContentType,
@@ -6,7 +12,6 @@ import {
   isJsonContentType,
   isStringContentType,
 } from './content-type.js';
-import { arrayElements, objectMembers } from './json-spans.js';
 import type { BulkEntryInput } from './publish-target.js';
 import {
   DUPLICATE_ENTRY_ID,
@@ -45,32 +50,39 @@ interface RawEntry {
   entryId: string;
   /** The event's exact JSON text; undefined when absent. */
   event: string | undefined;
+  /** The event's value as the body's parse read it (null when absent). */
+  value: unknown;
   contentType: string;
   metadata: MetadataRecord | undefined;
 }
 
-/** Go's json field matching: an exact name first, then any case. */
-function field(members: Map<string, string>, name: string): string | undefined {
-  const exact = members.get(name);
-  if (exact !== undefined) return exact;
+const NO_ENTRY: RawEntry = {
+  entryId: '',
+  event: undefined,
+  value: null,
+  contentType: '',
+  metadata: undefined,
+};
+
+/** Go's json field matching: an exact name first, then any case. Returns the member's key. */
+function field(members: Map<string, JsonSpan>, name: string): string | undefined {
+  if (members.has(name)) return name;
   const lower = name.toLowerCase();
-  for (const [key, text] of members) if (key.toLowerCase() === lower) return text;
+  for (const key of members.keys()) if (key.toLowerCase() === lower) return key;
   return undefined;
 }
 
-function stringField(text: string | undefined, name: string): string {
-  if (text === undefined || text === 'null') return '';
-  const value: unknown = JSON.parse(text);
+function stringField(value: unknown, name: string): string {
+  if (value === undefined || value === null) return '';
   if (typeof value !== 'string') {
     throw wrongKind(value, `struct field bulkPublishMessageEntry.${name} of type string`);
   }
   return value;
 }
 
-function metadataField(text: string | undefined): MetadataRecord | undefined {
-  if (text === undefined || text === 'null') return undefined;
-  const value: unknown = JSON.parse(text);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+function metadataField(value: unknown): MetadataRecord | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) {
     throw wrongKind(
       value,
       'struct field bulkPublishMessageEntry.metadata of type map[string]string',
@@ -86,32 +98,106 @@ function metadataField(text: string | undefined): MetadataRecord | undefined {
   return out;
 }
 
+/**
+ * Where each field of an entry object sits, by the member Go's decoder reads. Usually every
+ * member has its exact field name, and the last of a repeated one wins; any other name goes
+ * through Go's case-insensitive matching.
+ */
+function entryFieldKeys(members: readonly JsonMember[]): {
+  keys: EntryKeys;
+  event: JsonSpan | undefined;
+} {
+  let event: JsonSpan | undefined;
+  let exact = true;
+  for (const member of members) {
+    switch (member.name) {
+      case 'event':
+        event = member.value;
+        break;
+      case 'entryId':
+      case 'contentType':
+      case 'metadata':
+        break;
+      default:
+        exact = false;
+    }
+  }
+  if (exact) return { keys: EXACT_KEYS, event };
+  // Distinct keys in the order of their last occurrence, each with its last value.
+  const byKey = new Map<string, JsonSpan>();
+  for (const member of members) {
+    byKey.delete(member.name);
+    byKey.set(member.name, member.value);
+  }
+  const eventKey = field(byKey, 'event');
+  return {
+    keys: {
+      entryId: field(byKey, 'entryId'),
+      event: eventKey,
+      contentType: field(byKey, 'contentType'),
+      metadata: field(byKey, 'metadata'),
+    },
+    event: eventKey === undefined ? undefined : byKey.get(eventKey),
+  };
+}
+
+/** The member key each entry field is read from; undefined when the entry lacks the field. */
+interface EntryKeys {
+  readonly entryId: string | undefined;
+  readonly event: string | undefined;
+  readonly contentType: string | undefined;
+  readonly metadata: string | undefined;
+}
+
+const EXACT_KEYS: EntryKeys = {
+  entryId: 'entryId',
+  event: 'event',
+  contentType: 'contentType',
+  metadata: 'metadata',
+};
+
+/** A member's value read from the parsed object; `key` comes from its own member list. */
+function valueAt(object: Record<string, unknown>, key: string | undefined): unknown {
+  return key !== undefined && Object.hasOwn(object, key) ? object[key] : undefined;
+}
+
+/**
+ * The entries of the body. One `JSON.parse` validates it and gives every field's value; only
+ * each event's exact text is taken from the body itself, by walking the parsed text's spans.
+ */
 function decodeArray(text: string): RawEntry[] {
   const trimmed = text.trim();
   if (trimmed === 'null') return [];
-  const elements = arrayElements(trimmed);
-  if (elements === undefined) {
-    // Not an array: a syntax error (JSON.parse says where), or another kind of value.
-    const value: unknown = JSON.parse(trimmed);
-    throw wrongKind(value, 'value of type []http.bulkPublishMessageEntry');
+  const parsed: unknown = JSON.parse(trimmed);
+  if (!Array.isArray(parsed)) {
+    throw wrongKind(parsed, 'value of type []http.bulkPublishMessageEntry');
   }
-  return elements.map((element) => {
-    if (element === 'null') {
-      return { entryId: '', event: undefined, contentType: '', metadata: undefined };
+  const json = new JsonText(trimmed);
+  // The trimmed text is the array itself.
+  const elements = json.elementMembers({ start: 0, end: trimmed.length });
+  const out: RawEntry[] = new Array(elements.length);
+  for (let index = 0; index < elements.length; index += 1) {
+    const value: unknown = parsed[index];
+    if (value === null) {
+      out[index] = NO_ENTRY;
+      continue;
     }
-    // The array parsed as a whole already: its elements need no second validating parse.
-    const members = objectMembers(element, true);
-    if (members === undefined) {
-      throw wrongKind(JSON.parse(element), 'value of type http.bulkPublishMessageEntry');
+    const members = (elements[index] as ElementMembers).members;
+    if (typeof value !== 'object' || Array.isArray(value) || members === undefined) {
+      throw wrongKind(value, 'value of type http.bulkPublishMessageEntry');
     }
-    const byKey = new Map(members.map((member) => [member.key, member.text]));
-    return {
-      entryId: stringField(field(byKey, 'entryId'), 'entryId'),
-      event: field(byKey, 'event'),
-      contentType: stringField(field(byKey, 'contentType'), 'contentType'),
-      metadata: metadataField(field(byKey, 'metadata')),
+    const object = value as Record<string, unknown>;
+    const { keys, event } = entryFieldKeys(members);
+    const eventValue = valueAt(object, keys.event);
+    out[index] = {
+      entryId: stringField(valueAt(object, keys.entryId), 'entryId'),
+      event: event === undefined ? undefined : json.slice(event),
+      value: eventValue === undefined ? null : eventValue,
+      contentType: stringField(valueAt(object, keys.contentType), 'contentType'),
+      metadata: metadataField(valueAt(object, keys.metadata)),
     };
-  });
+  }
+  return out;
 }
 
 /** Go's strict standard base64 (padding required; line breaks skipped, as its decoder does). */
@@ -121,24 +207,50 @@ function decodeBase64(text: string): Uint8Array | undefined {
   return new Uint8Array(Buffer.from(compact, 'base64'));
 }
 
-/** Dapr's `ConvertEventToBytes`: the entry's bytes by content type, or why they do not fit. */
-function eventBytes(event: string | undefined, contentType: string): Uint8Array | string {
-  // `event` is a span of the parsed body, so valid JSON; only text forms need its value.
-  const value = (): unknown => (event === undefined ? null : JSON.parse(event));
+/**
+ * A decoded entry. A JSON event keeps its exact text (`eventJson`) and makes its bytes only
+ * when something asks for them: wrapping it in a CloudEvent reads the text alone.
+ */
+class DecodedEntry implements BulkEntryInput {
+  readonly entryId: string;
+  readonly contentType: string;
+  readonly eventJson: string | undefined;
+  declare readonly metadata?: MetadataRecord;
+  #event: Uint8Array | undefined;
+
+  constructor(raw: RawEntry, event: Uint8Array | undefined, eventJson: string | undefined) {
+    this.entryId = raw.entryId;
+    this.contentType = raw.contentType;
+    this.eventJson = eventJson;
+    // Absent rather than undefined: only an entry with metadata inherits the request's.
+    if (raw.metadata !== undefined) this.metadata = raw.metadata;
+    this.#event = event;
+  }
+
+  get event(): Uint8Array {
+    this.#event ??= new Uint8Array(Buffer.from(this.eventJson ?? 'null', 'utf8'));
+    return this.#event;
+  }
+}
+
+/** Dapr's `ConvertEventToBytes`: the entry by content type, or why its event does not fit. */
+function decodedEntry(raw: RawEntry): DecodedEntry | string {
+  const { contentType, value } = raw;
   if (isBinaryContentType(contentType)) {
-    const text = value();
-    if (typeof text !== 'string') return MISMATCH;
-    const bytes = decodeBase64(text);
-    return (
-      bytes ?? 'error: unable to decode base64 application/octect-stream data: illegal base64 data'
-    );
+    if (typeof value !== 'string') return MISMATCH;
+    const bytes = decodeBase64(value);
+    if (bytes === undefined) {
+      return 'error: unable to decode base64 application/octect-stream data: illegal base64 data';
+    }
+    return new DecodedEntry(raw, bytes, undefined);
   }
   if (isStringContentType(contentType)) {
-    const text = value();
-    return typeof text === 'string' ? new Uint8Array(Buffer.from(text, 'utf8')) : MISMATCH;
+    if (typeof value !== 'string') return MISMATCH;
+    return new DecodedEntry(raw, new Uint8Array(Buffer.from(value, 'utf8')), undefined);
   }
   if (isJsonContentType(contentType) || isCloudEventContentType(contentType)) {
-    return new Uint8Array(Buffer.from(event ?? 'null', 'utf8'));
+    // A span of the parsed body: valid JSON, without surrounding whitespace.
+    return new DecodedEntry(raw, undefined, raw.event ?? 'null');
   }
   return MISMATCH;
 }
@@ -162,18 +274,15 @@ export function decodeHttpBulkEntries(
   }
   const seen = new Set<string>();
   return raw.map((entry) => {
-    const bytes = eventBytes(entry.event, entry.contentType);
-    if (typeof bytes === 'string') throw marshalEnvelopeFailed(pubsubName, topic, appId, bytes);
+    const decoded = decodedEntry(entry);
+    if (typeof decoded === 'string') {
+      throw marshalEnvelopeFailed(pubsubName, topic, appId, decoded);
+    }
     if (entry.entryId === '' || seen.has(entry.entryId)) {
       throw marshalEventsFailed(pubsubName, topic, appId, DUPLICATE_ENTRY_ID);
     }
     seen.add(entry.entryId);
-    return {
-      entryId: entry.entryId,
-      event: bytes,
-      contentType: entry.contentType,
-      ...(entry.metadata === undefined ? {} : { metadata: entry.metadata }),
-    };
+    return decoded;
   });
 }
 

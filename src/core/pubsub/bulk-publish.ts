@@ -1,5 +1,6 @@
 import type { MetadataRecord } from '../../components/contracts/component.js';
 import {
+  type BulkPublishEntry,
   type BulkPublishFailure,
   isBulkPublisher,
   type PubSub,
@@ -12,11 +13,16 @@ import type { PubSubEntry } from './pubsub-types.js';
 /** Dapr's limit of publishes in flight when a component has no bulk publish of its own. */
 export const BULK_PUBLISH_PARALLELISM = 100;
 
-/** One entry ready for the component: its final bytes and metadata. */
-export interface BulkEntry {
+/**
+ * One entry ready for the component: its final bytes and metadata. It is handed to a native
+ * bulk publish as it is, so `data` is read only by a component that wants the bytes (a payload
+ * built as text encodes them on first read, see publish-target.ts).
+ */
+export interface BulkEntry extends BulkPublishEntry {
   readonly entryId: string;
   readonly data: Uint8Array;
-  readonly contentType: string;
+  /** Absent when the request gave none. */
+  readonly contentType?: string;
   readonly metadata: MetadataRecord;
   /** For MESSAGE_TTL components published one by one. */
   readonly ttlSeconds?: number | undefined;
@@ -64,7 +70,7 @@ async function oneByOne(
             topic,
             data: entry.data,
             metadata: entry.metadata,
-            ...(entry.contentType === '' ? {} : { contentType: entry.contentType }),
+            ...(entry.contentType === undefined ? {} : { contentType: entry.contentType }),
             ...(entry.ttlSeconds === undefined ? {} : { ttlSeconds: entry.ttlSeconds }),
           },
           signal,
@@ -97,17 +103,7 @@ export async function publishBulk(
   let pending = entries;
   const attempt = async (attemptSignal: AbortSignal): Promise<void> => {
     const failures = isBulkPublisher(pubsub, features)
-      ? await pubsub.bulkPublish(
-          topic,
-          pending.map(({ entryId, data, contentType, metadata }) => ({
-            entryId,
-            data,
-            metadata,
-            ...(contentType === '' ? {} : { contentType }),
-          })),
-          requestMetadata,
-          attemptSignal,
-        )
+      ? await pubsub.bulkPublish(topic, pending, requestMetadata, attemptSignal)
       : await oneByOne(pubsub, topic, pending, attemptSignal);
     if (failures.length === 0) return;
     const failed = new Set(failures.map((failure) => failure.entryId));

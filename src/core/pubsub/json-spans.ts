@@ -25,8 +25,8 @@ const isObject = (value: unknown): boolean =>
 /**
  * The members of a JSON object text, in order; a repeated key keeps its last value, as Go's
  * decoder does. Returns undefined when the text is not valid JSON or not an object. `valid`
- * skips the validating parse, for a span of a text already parsed (an element of
- * `arrayElements`); it must then still be an object.
+ * skips the validating parse, for text known to be JSON already (a span of a parsed body); it
+ * must then still be an object.
  */
 export function objectMembers(text: string, valid = false): JsonMember[] | undefined {
   if (!valid && !parsesAs(text, isObject)) return undefined;
@@ -39,16 +39,6 @@ export function objectMembers(text: string, valid = false): JsonMember[] | undef
     members.set(name, json.slice(value));
   }
   return [...members].map(([key, value]) => ({ key, text: value }));
-}
-
-/**
- * The elements of a JSON array text as exact texts. Returns undefined when the text is not
- * valid JSON or not an array.
- */
-export function arrayElements(text: string): string[] | undefined {
-  if (!parsesAs(text, Array.isArray)) return undefined;
-  const json = new JsonText(text);
-  return json.elements(json.root()).map((span) => json.slice(span));
 }
 
 /** Writes members back as a compact JSON object text. */

@@ -1,13 +1,13 @@
 import type { MetadataRecord } from '../../components/contracts/component.js';
-import { PubSubFeature } from '../../components/contracts/pubsub.js';
+import { type PublishRequest, PubSubFeature } from '../../components/contracts/pubsub.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { RandomHexPool } from '../../kernel/random-hex-pool.js';
 import { errorText, type TaprError } from '../../kernel/tapr-error.js';
 import type { PolicyRunner } from '../../resiliency/policy-runner.js';
 import { type BulkEntry, type BulkOutcome, publishBulk } from './bulk-publish.js';
-import { buildCloudEvent, CloudEventError } from './cloudevent.js';
+import { CloudEventError, cloudEventText, EnvelopeTexts } from './cloudevent.js';
 import { CLOUDEVENT_CONTENT_TYPE } from './content-type.js';
-import { messageTtl } from './publish-metadata.js';
+import { type MessageTtl, messageTtl } from './publish-metadata.js';
 import { cloudEventCreationFailed, publishFailed, publishForbidden } from './pubsub-errors.js';
 import { brokerTopic, type PubSubEntry } from './pubsub-types.js';
 import { isPublishAllowed } from './topic-scopes.js';
@@ -46,12 +46,67 @@ export interface PublishPayload extends PublishTrace {
 export interface BulkEntryInput {
   readonly entryId: string;
   readonly event: Uint8Array;
+  /**
+   * The event's JSON text, when the API has it already validated and without surrounding
+   * whitespace (HTTP entries of a JSON or CloudEvent content type): the envelope is built from
+   * it, so `event` need not be read.
+   */
+  readonly eventJson?: string | undefined;
   readonly contentType: string;
   /**
    * The entry's own metadata; absent when the request gave none. As in Dapr, only an entry with
    * metadata of its own inherits the request's metadata (its keys win).
    */
   readonly metadata?: MetadataRecord | undefined;
+}
+
+/**
+ * A payload built as text: a CloudEvent envelope. `data`, the bytes the component contract
+ * promises, is encoded on first read only; `pubsub.redis` reads `dataText` instead and sends the
+ * text as it is (redis-stream-entry.ts), which spares encoding it and the client copying it.
+ */
+abstract class TextPayload {
+  readonly dataText: string;
+  #data: Uint8Array | undefined;
+
+  constructor(dataText: string) {
+    this.dataText = dataText;
+  }
+
+  get data(): Uint8Array {
+    this.#data ??= Buffer.from(this.dataText, 'utf8');
+    return this.#data;
+  }
+}
+
+/** A single publish of an envelope. */
+class EnvelopeRequest extends TextPayload implements PublishRequest {
+  readonly topic: string;
+  readonly contentType = CLOUDEVENT_CONTENT_TYPE;
+  readonly metadata: MetadataRecord;
+  declare readonly ttlSeconds?: number;
+
+  constructor(topic: string, text: string, metadata: MetadataRecord, ttl: number | undefined) {
+    super(text);
+    this.topic = topic;
+    this.metadata = metadata;
+    if (ttl !== undefined) this.ttlSeconds = ttl;
+  }
+}
+
+/** A bulk entry whose payload is an envelope. */
+class EnvelopeEntry extends TextPayload implements BulkEntry {
+  readonly entryId: string;
+  readonly contentType = CLOUDEVENT_CONTENT_TYPE;
+  readonly metadata: MetadataRecord;
+  readonly ttlSeconds: number | undefined;
+
+  constructor(entryId: string, text: string, metadata: MetadataRecord, ttl: number | undefined) {
+    super(text);
+    this.entryId = entryId;
+    this.metadata = metadata;
+    this.ttlSeconds = ttl;
+  }
 }
 
 /** A W3C traceparent with random ids, for a publish that came without one (not sampled). */
@@ -71,6 +126,8 @@ export class PublishTarget {
   /** `metadata.rawPayload`: the payload is published as it is, with no CloudEvent. */
   readonly rawPayload: boolean;
   readonly #context: PublishContext;
+  /** Texts repeated across this request's envelopes (many, for a bulk publish). */
+  readonly #texts = new EnvelopeTexts();
 
   constructor(
     entry: PubSubEntry,
@@ -103,28 +160,37 @@ export class PublishTarget {
   async publish(payload: PublishPayload, signal: AbortSignal): Promise<void> {
     const traceParent = payload.traceParent || freshTraceParent(this.#context.random);
     const traceState = payload.traceState ?? '';
-    let data = payload.data;
-    let contentType: string | undefined = payload.contentType || undefined;
-    let metadata = this.metadata;
+    let request: PublishRequest;
+    const topic = brokerTopic(this.entry, this.#context.namespace, this.topic);
     if (!this.rawPayload) {
-      data = this.#envelope(payload.data, payload.contentType, this.metadata, {
+      const ttl = messageTtl(this.metadata);
+      const text = this.#envelope(
+        payload.data,
+        payload.contentType,
+        this.metadata,
+        ttl,
         traceParent,
         traceState,
-      });
-      contentType = CLOUDEVENT_CONTENT_TYPE;
-    } else if (this.#context.caller === 'grpc') {
-      // Dapr's gRPC API hands the trace context to the component as metadata for raw payloads.
-      metadata = { ...metadata, traceid: traceParent, tracestate: traceState };
+      );
+      this.#checkScopes();
+      request = new EnvelopeRequest(topic, text, this.metadata, this.#ttlSeconds(ttl));
+    } else {
+      let metadata = this.metadata;
+      if (this.#context.caller === 'grpc') {
+        // Dapr's gRPC API hands the trace context to the component as metadata for raw payloads.
+        metadata = { ...metadata, traceid: traceParent, tracestate: traceState };
+      }
+      this.#checkScopes();
+      const ttl = this.#ttlSeconds(messageTtl(metadata));
+      const contentType = payload.contentType;
+      request = {
+        topic,
+        data: payload.data,
+        metadata,
+        ...(contentType === '' ? {} : { contentType }),
+        ...(ttl === undefined ? {} : { ttlSeconds: ttl }),
+      };
     }
-    this.#checkScopes();
-    const ttl = this.#ttlSeconds(metadata);
-    const request = {
-      topic: brokerTopic(this.entry, this.#context.namespace, this.topic),
-      data,
-      metadata,
-      ...(contentType === undefined ? {} : { contentType }),
-      ...(ttl === undefined ? {} : { ttlSeconds: ttl }),
-    };
     const { pubsub } = this.entry;
     try {
       const runner = this.#context.runner;
@@ -145,29 +211,32 @@ export class PublishTarget {
     trace: PublishTrace,
     signal: AbortSignal,
   ): Promise<BulkOutcome> {
+    // Most entries carry no metadata: they share one empty record, which has no TTL.
+    const noMetadata: MetadataRecord = {};
+    const traceState = trace.traceState ?? '';
     const prepared: BulkEntry[] = entries.map((input) => {
-      const metadata = input.metadata === undefined ? {} : { ...this.metadata, ...input.metadata };
+      const own = input.metadata;
+      const metadata = own === undefined ? noMetadata : { ...this.metadata, ...own };
+      const ttl = own === undefined ? undefined : messageTtl(metadata);
       if (this.rawPayload) {
         return {
           entryId: input.entryId,
           data: input.event,
-          contentType: input.contentType,
+          ...(input.contentType === '' ? {} : { contentType: input.contentType }),
           metadata,
-          ttlSeconds: this.#ttlSeconds(metadata),
+          ttlSeconds: this.#ttlSeconds(ttl),
         };
       }
-      const data = this.#envelope(input.event, input.contentType, metadata, {
-        // Dapr gives every entry its own child span; without tracing, each its own id.
-        traceParent: trace.traceParent || freshTraceParent(this.#context.random),
-        traceState: trace.traceState ?? '',
-      });
-      return {
-        entryId: input.entryId,
-        data,
-        contentType: CLOUDEVENT_CONTENT_TYPE,
+      const text = this.#envelope(
+        input.eventJson ?? input.event,
+        input.contentType,
         metadata,
-        ttlSeconds: this.#ttlSeconds(metadata),
-      };
+        ttl,
+        // Dapr gives every entry its own child span; without tracing, each its own id.
+        trace.traceParent || freshTraceParent(this.#context.random),
+        traceState,
+      );
+      return new EnvelopeEntry(input.entryId, text, metadata, this.#ttlSeconds(ttl));
     });
     this.#checkScopes();
     const outcome = await publishBulk(
@@ -183,29 +252,34 @@ export class PublishTarget {
     return { failedEntries: outcome.failedEntries, error };
   }
 
+  /** The envelope's JSON text; `data` as `CloudEventInput.data`. */
   #envelope(
-    data: Uint8Array,
+    data: Uint8Array | string,
     contentType: string,
     metadata: MetadataRecord,
-    trace: { traceParent: string; traceState: string },
-  ): Uint8Array {
+    ttl: MessageTtl | undefined,
+    traceParent: string,
+    traceState: string,
+  ): string {
     const now = this.#context.now();
-    const ttl = messageTtl(metadata);
     try {
-      return buildCloudEvent({
-        data,
-        contentType,
-        topic: this.topic,
-        pubsubName: this.pubsubName,
-        source: this.#context.appId,
-        traceParent: trace.traceParent,
-        traceState: trace.traceState,
-        metadata,
-        // Tapr always writes `expiration`, also for brokers with a TTL of their own, so the
-        // subscribe side drops an expired event whatever the broker did with it.
-        expiresAt: ttl?.ok ? new Date(now.getTime() + ttl.ms) : undefined,
-        now,
-      });
+      return cloudEventText(
+        {
+          data,
+          contentType,
+          topic: this.topic,
+          pubsubName: this.pubsubName,
+          source: this.#context.appId,
+          traceParent,
+          traceState,
+          metadata,
+          // Tapr always writes `expiration`, also for brokers with a TTL of their own, so the
+          // subscribe side drops an expired event whatever the broker did with it.
+          expiresAt: ttl?.ok ? new Date(now.getTime() + ttl.ms) : undefined,
+          now,
+        },
+        this.#texts,
+      );
     } catch (error) {
       if (error instanceof CloudEventError) {
         throw cloudEventCreationFailed(this.pubsubName, this.#context.appId, error.message);
@@ -224,10 +298,9 @@ export class PublishTarget {
    * The TTL handed to a component declaring MESSAGE_TTL. A malformed TTL fails the publish there,
    * as Dapr's brokers reject it; other components ignore it, as Dapr's runtime does.
    */
-  #ttlSeconds(metadata: MetadataRecord): number | undefined {
-    if (!this.entry.features.includes(PubSubFeature.MESSAGE_TTL)) return undefined;
-    const ttl = messageTtl(metadata);
+  #ttlSeconds(ttl: MessageTtl | undefined): number | undefined {
     if (ttl === undefined) return undefined;
+    if (!this.entry.features.includes(PubSubFeature.MESSAGE_TTL)) return undefined;
     if (!ttl.ok) throw publishFailed(this.pubsubName, this.topic, ttl.error);
     return ttl.ms / 1000;
   }

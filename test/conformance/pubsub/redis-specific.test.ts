@@ -58,7 +58,7 @@ describe('pubsub.redis specifics', () => {
       assert.equal(fields.get('metadata')?.toString(), '{"a":"x\\"y","z":"1"}');
     });
 
-    it('bulk publishes each entry with its own metadata in one pipeline', async () => {
+    it('bulk publishes each entry with its own metadata only', async () => {
       const topic = fixture.isolated.topic('bulk-layout');
       const pubsub = await fixture.pubsub('bulk-writer');
       assert.ok(isBulkPublisher(pubsub, redisPubSub.features));

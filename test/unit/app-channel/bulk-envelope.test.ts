@@ -82,4 +82,55 @@ describe('bulkEnvelopeBytes', () => {
     const envelope = JSON.parse(Buffer.from(bulkEnvelopeBytes(batchOf([]))).toString('utf8'));
     assert.deepEqual(envelope.entries, []);
   });
+
+  it('writes each entry’s own metadata and content type, whatever the one before had', () => {
+    const bytes = bulkEnvelopeBytes(
+      batchOf([
+        {
+          entryId: 'a',
+          event: { id: 'a' },
+          eventJson: utf8('{"id":"a"}'),
+          contentType: 'application/cloudevents+json',
+          metadata: {},
+        },
+        {
+          entryId: 'b',
+          event: { id: 'b' },
+          eventJson: utf8('{"id":"b"}'),
+          contentType: 'application/json',
+          metadata: { k: 'v"' },
+        },
+        {
+          entryId: 'c',
+          event: { id: 'c' },
+          contentType: 'application/json',
+          metadata: {},
+        },
+        {
+          entryId: 'd',
+          event: { id: 'd' },
+          eventJson: utf8('{"id":"d"}'),
+          contentType: 'application/cloudevents+json',
+          metadata: {},
+        },
+      ]),
+    );
+    const envelope = JSON.parse(Buffer.from(bytes).toString('utf8')) as {
+      entries: { entryId: string; event: unknown; metadata: unknown; contentType: string }[];
+    };
+    assert.deepEqual(
+      envelope.entries.map((entry) => [
+        entry.entryId,
+        entry.event,
+        entry.metadata,
+        entry.contentType,
+      ]),
+      [
+        ['a', { id: 'a' }, {}, 'application/cloudevents+json'],
+        ['b', { id: 'b' }, { k: 'v"' }, 'application/json'],
+        ['c', { id: 'c' }, {}, 'application/json'],
+        ['d', { id: 'd' }, {}, 'application/cloudevents+json'],
+      ],
+    );
+  });
 });

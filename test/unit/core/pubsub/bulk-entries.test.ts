@@ -61,6 +61,36 @@ describe('HTTP bulk publish entries', () => {
     assert.equal('metadata' in (entries[1] ?? {}), false);
   });
 
+  it('keeps a JSON event’s text and makes its bytes only when asked', () => {
+    const [entry] = decode(
+      '[ {"entryId":"1", "event" : {"n": 123456789012345678901234} ,"contentType":"application/json"} ]',
+    );
+    assert.equal(entry?.eventJson, '{"n": 123456789012345678901234}');
+    assert.equal(text(entry!.event), '{"n": 123456789012345678901234}');
+    assert.equal(entry?.event, entry?.event, 'made once');
+    const [binary] = decode(
+      '[{"entryId":"1","event":"aGk=","contentType":"application/octet-stream"}]',
+    );
+    assert.equal(binary?.eventJson, undefined);
+  });
+
+  it('picks repeated and differently cased fields as before: exact name, else any case', () => {
+    const picked = (body: string) =>
+      decode(body).map((entry) => [entry.entryId, text(entry.event)]);
+    assert.deepEqual(
+      picked(
+        '[{"entryId":"a","ENTRYID":"b","event":1,"Event":2,"contentType":"application/json"},' +
+          '{"EntryId":"c","ENTRYID":"d","EntryId":"e","EVENT":[1, 2],"contentType":"application/json"},' +
+          '{"entryId":"f","entryId":"g","event":{"z":1},"contentType":"application/json","event":3}]',
+      ),
+      [
+        ['a', '1'],
+        ['d', '[1, 2]'],
+        ['g', '3'],
+      ],
+    );
+  });
+
   it('reads null as no entries', () => {
     assert.deepEqual(decode('null'), []);
     assert.deepEqual(decode('[]'), []);

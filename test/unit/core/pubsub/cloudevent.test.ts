@@ -11,7 +11,7 @@ import {
   parseCloudEvent,
   rawPayloadCloudEvent,
 } from '../../../../src/core/pubsub/cloudevent-read.js';
-import { arrayElements, objectMembers } from '../../../../src/core/pubsub/json-spans.js';
+import { objectMembers } from '../../../../src/core/pubsub/json-spans.js';
 
 const NOW = new Date('2026-03-04T05:06:07.891Z');
 const TRACE = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
@@ -228,17 +228,5 @@ describe('JSON spans', () => {
     assert.equal(objectMembers('[1]'), undefined);
     assert.equal(objectMembers('{'), undefined);
     assert.deepEqual(objectMembers('{}'), []);
-  });
-
-  it('splits an array into exact element texts', () => {
-    assert.deepEqual(arrayElements('[ 1 , {"a":[2]} ,"s", null,true ]'), [
-      '1',
-      '{"a":[2]}',
-      '"s"',
-      'null',
-      'true',
-    ]);
-    assert.deepEqual(arrayElements('[]'), []);
-    assert.equal(arrayElements('{}'), undefined);
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { arrayElements, objectMembers } from '../../../../src/core/pubsub/json-spans.js';
+import { objectMembers } from '../../../../src/core/pubsub/json-spans.js';
+import { JsonText } from '../../../../src/kernel/json-text.js';
 
 describe('json spans', () => {
   it('keeps each member text exactly, across escapes, nesting and whitespace', () => {
@@ -28,16 +29,30 @@ describe('json spans', () => {
     assert.deepEqual(objectMembers(' {"a":[1,2]}', true), [{ key: 'a', text: '[1,2]' }]);
   });
 
-  it('splits an array into its elements exactly', () => {
-    assert.deepEqual(arrayElements('[ {"e":"a,b"} ,"s\\"",\n1.50e3,[[]],null ]'), [
-      '{"e":"a,b"}',
-      '"s\\""',
-      '1.50e3',
-      '[[]]',
-      'null',
-    ]);
-    assert.deepEqual(arrayElements('[]'), []);
-    assert.equal(arrayElements('{"a":1}'), undefined);
-    assert.equal(arrayElements('[1,'), undefined);
+  it('walks an array’s objects once, giving each element’s span and members', () => {
+    const text = '[ {"a":{"b":[1,"}"]} , "c" :2 },null,{ },"s",[{"x":1}] ]';
+    const json = new JsonText(text);
+    const elements = json.elementMembers({ start: 0, end: text.length });
+    assert.deepEqual(
+      elements.map(({ span, members }) => [
+        json.slice(span),
+        members?.map((member) => [member.name, json.slice(member.value)]),
+      ]),
+      [
+        [
+          '{"a":{"b":[1,"}"]} , "c" :2 }',
+          [
+            ['a', '{"b":[1,"}"]}'],
+            ['c', '2'],
+          ],
+        ],
+        ['null', undefined],
+        ['{ }', []],
+        ['"s"', undefined],
+        ['[{"x":1}]', undefined],
+      ],
+    );
+    const empty = new JsonText('[ ]');
+    assert.deepEqual(empty.elementMembers({ start: 0, end: 3 }), []);
   });
 });

@@ -8,6 +8,7 @@ import type {
   PubSub,
   PubSubSubscription,
 } from '../../../../src/components/contracts/pubsub.js';
+import { decodeHttpBulkEntries } from '../../../../src/core/pubsub/bulk-entries.js';
 import {
   type PublishAddress,
   PublishService,
@@ -398,6 +399,25 @@ describe('PublishService bulk', () => {
       { entryId: '0', error: 'closed' },
       { entryId: '1', error: 'closed' },
     ]);
+  });
+
+  it('builds envelopes from HTTP entries’ JSON text, big numbers exact, bytes only on demand', async () => {
+    const fake = new FakePubSub();
+    const target = service([entry(fake, { features: ['BULK_PUBSUB'] })]).open(address());
+    const decoded = decodeHttpBulkEntries(
+      Buffer.from(
+        '[{"entryId":"1","event":{"n":123456789012345678901234},"contentType":"application/json"}]',
+      ),
+      target,
+    );
+    assert.equal(decoded[0]?.eventJson, '{"n":123456789012345678901234}');
+    const outcome = await target.bulkPublish(decoded, {}, signal);
+    assert.deepEqual(outcome, { failedEntries: [] });
+    const sent = fake.bulkCalls[0]?.[0] as BulkPublishEntry & { dataText?: string };
+    assert.equal(sent.contentType, 'application/cloudevents+json');
+    assert.match(sent.dataText ?? '', /,"data":\{"n":123456789012345678901234\}\}$/);
+    // The bytes the contract promises are the text's UTF-8.
+    assert.equal(Buffer.from(sent.data).toString('utf8'), sent.dataText);
   });
 
   it('checks scopes before publishing any entry', async () => {
