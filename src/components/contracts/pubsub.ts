@@ -79,7 +79,8 @@ export interface SubscribeRequest {
    * The fewest handler calls a component that caps them (`concurrency`) lets run at once for
    * this subscription. A bulk subscription holds each call until its batch fills or times out,
    * so a lower cap would hold every batch to the cap (as in Dapr, whose batches never exceed
-   * the component's concurrency) and make each wait out the full await time.
+   * the component's concurrency) and make each wait out the full await time; it asks for two
+   * batches, so one fills while the other is delivered.
    */
   readonly minInFlight?: number;
 }

@@ -61,7 +61,8 @@ export class RunningSubscription {
     if (spec.bulkSubscribe?.enabled && deliverBulk !== undefined) {
       const bulk = bulkHandler(context, { deliverBulk: deliverBulk.bind(options.target) });
       this.#handler = bulk.handler;
-      this.#minInFlight = bulk.batchSize;
+      // Two batches: the next one fills while the previous one is with the app.
+      this.#minInFlight = 2 * bulk.batchSize;
       this.#closeHandler = () => bulk.close();
     } else {
       this.#handler = eventHandler(context, options.target);
