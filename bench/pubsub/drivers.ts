@@ -43,54 +43,18 @@ async function connectWaiter(
 }
 
 /**
- * A driver around `publish`: each op takes the next sequence number, waits for the delivery
- * report it registered before publishing, and gives up the wait if the publish failed.
+ * A driver around `publishBatch`: each op takes the next `batchSize` sequence numbers, registers
+ * a wait for each delivery report before publishing, stamps and publishes them in one
+ * `publishBatch`, gives up the waits if the publish failed, and resolves when every one of them
+ * was reported delivered.
  */
-async function deliveredDriver(
+async function batchDriver(
   params: JsonObject,
-  publish: Publish,
-  release: () => Promise<void>,
-): Promise<Driver> {
-  const key = stringParam(params, 'key');
-  const waiter = await connectWaiter(params, release);
-  let seq = 0;
-  return {
-    async op() {
-      seq += 1;
-      const mine = seq;
-      const delivered = waiter.expect(mine);
-      // Settled before it is awaited when the channel fails during a slow publish.
-      delivered.catch(() => {});
-      try {
-        await publish(encodeMessage(key, mine, monotonicMs()));
-      } catch (error) {
-        waiter.forget(mine);
-        throw error;
-      }
-      await delivered;
-    },
-    async close() {
-      waiter.close();
-      await release();
-    },
-  };
-}
-
-/**
- * The bulk form of {@link deliveredDriver}: each op publishes `batchSize` (param) messages, each
- * with its own sequence number and time stamp, in one `publishBatch`, and resolves when every
- * one of them was reported delivered.
- */
-async function deliveredBatchDriver(
-  params: JsonObject,
+  batchSize: number,
   publishBatch: PublishBatch,
   release: () => Promise<void>,
 ): Promise<Driver> {
   const key = stringParam(params, 'key');
-  const batchSize = numberParam(params, 'batchSize');
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new Error(`driver parameter "batchSize" must be a positive integer, got ${batchSize}`);
-  }
   const waiter = await connectWaiter(params, release);
   let seq = 0;
   return {
@@ -119,6 +83,28 @@ async function deliveredBatchDriver(
       await release();
     },
   };
+}
+
+/** One message per op through `publish`. */
+function deliveredDriver(
+  params: JsonObject,
+  publish: Publish,
+  release: () => Promise<void>,
+): Promise<Driver> {
+  return batchDriver(params, 1, ([payload]) => publish(payload as string), release);
+}
+
+/** `batchSize` (param) messages per op through `publishBatch`. */
+function deliveredBatchDriver(
+  params: JsonObject,
+  publishBatch: PublishBatch,
+  release: () => Promise<void>,
+): Promise<Driver> {
+  const batchSize = numberParam(params, 'batchSize');
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new Error(`driver parameter "batchSize" must be a positive integer, got ${batchSize}`);
+  }
+  return batchDriver(params, batchSize, publishBatch, release);
 }
 
 function localOrigin(params: JsonObject): string {

@@ -120,18 +120,11 @@ function member(key: string, value: string): JsonMember {
 }
 
 /**
- * Wraps a payload in Dapr's CloudEvent 1.0 envelope and returns its JSON bytes. A payload sent as
+ * Wraps a payload in Dapr's CloudEvent 1.0 envelope and returns its JSON text. A payload sent as
  * `application/cloudevents+json` is taken as the event itself (Dapr's pass-through): missing
  * fields are filled in, `topic` and `pubsubname` are always set, and `cloudevent.*` overrides do
- * not apply. Throws `CloudEventError` when such a payload is not a JSON object.
- */
-export function buildCloudEvent(input: CloudEventInput): Uint8Array {
-  return Buffer.from(cloudEventText(input), 'utf8');
-}
-
-/**
- * `buildCloudEvent`'s envelope as JSON text, for a component that sends text as it is. `texts`
- * carries the JSON texts repeated across the envelopes of one request (a bulk publish).
+ * not apply. Throws `CloudEventError` when such a payload is not a JSON object. `texts` carries
+ * the JSON texts repeated across the envelopes of one request (a bulk publish).
  */
 export function cloudEventText(
   input: CloudEventInput,

@@ -2,7 +2,6 @@ import type { MetadataRecord } from '../../components/contracts/component.js';
 import { type Logger, silentLogger } from '../../kernel/logger.js';
 import { RandomHexPool } from '../../kernel/random-hex-pool.js';
 import type { ResiliencyPolicies } from '../../resiliency/policies.js';
-import type { PolicyRunner } from '../../resiliency/policy-runner.js';
 import { isRawPayload, PublishMetadataError } from './publish-metadata.js';
 import { type PublishCaller, type PublishContext, PublishTarget } from './publish-target.js';
 import {
@@ -46,8 +45,11 @@ export class PublishService {
   readonly #pubsubs: PubSubRegistry;
   readonly #context: Omit<PublishContext, 'caller' | 'runner'>;
   readonly #resiliency: Pick<ResiliencyPolicies, 'forComponentOutbound'> | undefined;
-  /** One runner per component, made on first use; a runner shares its breaker anyway. */
-  readonly #runners = new Map<string, PolicyRunner | undefined>();
+  /**
+   * The context of each component's publishes per API, made on first use rather than per
+   * publish (its runner shares the component's breaker anyway).
+   */
+  readonly #contexts = new Map<string, PublishContext>();
 
   /** `pubsubs` is read on every call, not copied, so components added later are found. */
   constructor(pubsubs: PubSubRegistry, options: PublishServiceOptions) {
@@ -84,19 +86,21 @@ export class PublishService {
       }
       throw error;
     }
-    return new PublishTarget(entry, topic, metadata, raw, {
-      ...this.#context,
-      caller,
-      runner: this.#runner(pubsubName),
-    });
+    return new PublishTarget(entry, topic, metadata, raw, this.#contextOf(pubsubName, caller));
   }
 
-  #runner(pubsubName: string): PolicyRunner | undefined {
-    if (this.#resiliency === undefined) return undefined;
-    if (!this.#runners.has(pubsubName)) {
-      const runner = this.#resiliency.forComponentOutbound(pubsubName, 'pubsub');
-      this.#runners.set(pubsubName, runner.isNoop ? undefined : runner);
+  #contextOf(pubsubName: string, caller: PublishCaller): PublishContext {
+    const key = `${caller} ${pubsubName}`;
+    let context = this.#contexts.get(key);
+    if (context === undefined) {
+      const runner = this.#resiliency?.forComponentOutbound(pubsubName, 'pubsub');
+      context = {
+        ...this.#context,
+        caller,
+        runner: runner === undefined || runner.isNoop ? undefined : runner,
+      };
+      this.#contexts.set(key, context);
     }
-    return this.#runners.get(pubsubName);
+    return context;
   }
 }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  buildCloudEvent,
   CloudEventError,
   type CloudEventInput,
+  cloudEventText,
 } from '../../../../src/core/pubsub/cloudevent.js';
 import {
   CloudEventParseError,
@@ -15,6 +15,11 @@ import { objectMembers } from '../../../../src/core/pubsub/json-spans.js';
 
 const NOW = new Date('2026-03-04T05:06:07.891Z');
 const TRACE = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+
+/** The envelope as the UTF-8 bytes a component stores. */
+function envelopeBytes(given: CloudEventInput): Buffer {
+  return Buffer.from(cloudEventText(given), 'utf8');
+}
 
 function input(overrides: Partial<CloudEventInput> = {}): CloudEventInput {
   return {
@@ -32,7 +37,7 @@ function input(overrides: Partial<CloudEventInput> = {}): CloudEventInput {
 }
 
 function built(overrides: Partial<CloudEventInput> = {}): Record<string, unknown> {
-  const bytes = buildCloudEvent(input(overrides));
+  const bytes = envelopeBytes(input(overrides));
   return JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, unknown>;
 }
 
@@ -67,7 +72,7 @@ describe('CloudEvent envelope', () => {
 
   it('keeps JSON data as JSON, with big numbers exact', () => {
     const text = '{"n": 12345678901234567890, "list": [1, 2.50, {"x": "y"}]}';
-    const bytes = buildCloudEvent(
+    const bytes = envelopeBytes(
       input({ data: Buffer.from(text), contentType: 'application/json; charset=utf-8' }),
     );
     const raw = Buffer.from(bytes).toString('utf8');
@@ -135,7 +140,7 @@ describe('CloudEvent envelope', () => {
 
   it('passes a CloudEvent body through, filling what is missing', () => {
     const body = '{"id":"e1","specversion":"1.0","data":{"big":98765432109876543210},"topic":"x"}';
-    const bytes = buildCloudEvent(
+    const bytes = envelopeBytes(
       input({
         data: Buffer.from(body),
         contentType: 'application/cloudevents+json',
@@ -179,7 +184,7 @@ describe('CloudEvent envelope', () => {
     for (const body of ['{"', '[1]', 'null', '"text"', '']) {
       assert.throws(
         () =>
-          buildCloudEvent(
+          envelopeBytes(
             input({ data: Buffer.from(body), contentType: 'application/cloudevents+json' }),
           ),
         CloudEventError,
