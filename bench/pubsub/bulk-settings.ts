@@ -1,6 +1,7 @@
 // The bulk candidates' settings, from the environment: whether they run, how many messages one
 // op carries, and how many such ops a closed loop keeps in flight (a batch of 100 at the
-// per-message concurrency of 32 would put 3,200 messages in flight and measure queueing).
+// per-message concurrency of 32 would put 3,200 messages in flight and measure queueing). Also
+// the subscriber app's two routes, which taprd and the relays deliver to.
 
 /** How the bulk candidates (`taprd-bulk`, `direct-bulk`) run. */
 export interface BulkSettings {
@@ -10,6 +11,11 @@ export interface BulkSettings {
   /** Closed loop: bulk ops in flight. */
   readonly concurrency: number;
 }
+
+/** Where the subscriber app takes one event per POST. */
+export const DELIVER_ROUTE = '/deliver';
+/** Where the subscriber app takes the batches of a bulk subscription. */
+export const BULK_ROUTE = '/deliver-bulk';
 
 /**
  * What the app's bulk subscription asks taprd for: up to `maxMessagesCount` entries per POST,

@@ -26,10 +26,12 @@ function modeText(mode: LoadMode, messagesPerOp: number): string {
   return messagesPerOp === 1 ? modeName(mode) : `${modeName(mode)} ×${messagesPerOp}`;
 }
 
-/** The process between publisher and subscriber: taprd, the floor relay, or none (direct). */
+/** The process between publisher and subscriber: taprd, a floor relay, or none (direct). */
 function middleProcess(summary: PubsubCandidateSummary): string | undefined {
   if (summary.candidate.startsWith('direct')) return undefined;
-  return summary.candidate === 'relay-http' ? 'relay' : `taprd-${summary.workload}`;
+  if (summary.candidate === 'relay-http') return 'relay';
+  if (summary.candidate.startsWith('relay-')) return `relay-${summary.workload}`;
+  return `taprd-${summary.workload}`;
 }
 
 function row(summary: PubsubCandidateSummary): string {

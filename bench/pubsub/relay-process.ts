@@ -1,4 +1,4 @@
-// Starts and stops the bench's bare HTTP relay (http-relay.ts), the per-message floor candidate.
+// Starts and stops the bench's floor relay (http-relay.ts), with or without a broker leg.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -15,9 +15,15 @@ export interface RelayHandle {
   stop(): Promise<void>;
 }
 
-/** Starts the relay delivering to the app on `appPort` and waits for its port. */
-export async function startRelay(appPort: number): Promise<RelayHandle> {
-  const child = spawn(process.execPath, [RELAY, String(appPort)], {
+/**
+ * Starts the relay delivering to the app on `appPort` and waits for its port. `leg` names its
+ * broker (`['redis', '<host:port>']`, `['rabbitmq', '<url>']`); none by default.
+ */
+export async function startRelay(
+  appPort: number,
+  leg: readonly string[] = [],
+): Promise<RelayHandle> {
+  const child = spawn(process.execPath, [RELAY, String(appPort), ...leg], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = once(child, 'exit');

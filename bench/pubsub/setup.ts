@@ -57,7 +57,7 @@ export interface PubsubSetup {
  * one message per publish, or, for the bulk topic, a bulk publish of one entry.
  */
 async function checkPath(
-  taprd: TaprdHandle,
+  taprd: Pick<TaprdHandle, 'httpOrigin' | 'outputTail'>,
   subscriber: SubscriberProcess,
   broker: BrokerId,
   topic: string,
@@ -91,29 +91,44 @@ async function checkPath(
   );
 }
 
-/** What the relay candidate stands for, in the comparison tables and the goals. */
+/** What the relay candidates stand for, in the comparison tables and the goals. */
 const RELAY_MEANING = 'bare node:http + undici relay, no broker';
+const brokerRelayMeaning = (broker: BrokerId): string =>
+  `bare node:http + undici relay through ${broker}`;
 
 /**
- * The floor candidate: the same HTTP publishes as taprd-http, sent to the bare relay, which
- * delivers them to the same subscriber. Closed loop only: it bounds throughput.
+ * A floor candidate: the same HTTP publishes as taprd-http (or taprd-bulk), sent to a bare
+ * relay, which delivers them to the same subscriber. Closed loop only: it bounds throughput.
  */
 function relayCandidate(
+  id: string,
+  label: string,
   relay: RelayHandle,
-  common: { notifyPort: number; pubsub: string; topic: string },
-  key: string,
+  params: { notifyPort: number; pubsub: string; topic: string; key: string },
+  bulk?: { messagesPerOp: number; concurrency: number; batchSize: number },
 ): PubsubCandidate {
-  return {
-    id: 'relay-http',
-    label: `${RELAY_MEANING}: publish over HTTP (node:http), delivery over HTTP (undici), at most 10 in flight`,
-    driver: {
-      module: DRIVERS,
-      export: 'viaTaprdHttp',
-      params: { ...common, key, origin: relay.origin },
+  const driver = {
+    module: DRIVERS,
+    export: bulk === undefined ? 'viaTaprdHttp' : 'viaTaprdBulk',
+    params: {
+      ...params,
+      origin: relay.origin,
+      ...(bulk === undefined ? {} : { batchSize: bulk.batchSize }),
     },
-    closedOnly: true,
   };
+  return bulk === undefined
+    ? { id, label, driver, closedOnly: true }
+    : {
+        id,
+        label,
+        driver,
+        bulk: { messagesPerOp: bulk.messagesPerOp, concurrency: bulk.concurrency },
+      };
 }
+
+/** The relay's topics on a broker, apart from taprd's so no subscription takes the other's. */
+const relayTopic = (topic: string, bulk: boolean): string =>
+  bulk ? `${topic}-relay-bulk` : `${topic}-relay`;
 
 /** `BENCH_PUBSUB_CANDIDATES` (comma-separated candidate ids), or undefined for all of them. */
 function candidateFilter(listed: string | undefined): ReadonlySet<string> | undefined {
@@ -144,7 +159,13 @@ export async function setupPubsub(
   const bulkTopic = (broker: BrokerId): string => `${topicOf(broker)}-bulk`;
   const appIdOf = (broker: BrokerId): string => `bench-sub-${broker}`;
   const redisStreams = has('redis')
-    ? [topicOf('redis'), directTopic('redis'), bulkTopic('redis')]
+    ? [
+        topicOf('redis'),
+        directTopic('redis'),
+        bulkTopic('redis'),
+        relayTopic(topicOf('redis'), false),
+        relayTopic(topicOf('redis'), true),
+      ]
     : [];
   if (has('redis')) {
     cleanup.add(() => deleteStreams(env.redisHost, redisStreams).catch(() => {}));
@@ -199,14 +220,31 @@ export async function setupPubsub(
     if (bulkPath) await checkPath(taprd, subscriber, broker, bulkTopic(broker), true);
     console.log(`${broker}: taprd delivers to the subscriber`);
   }
-  // The per-message floor (http-relay.ts) for the brokers with a direct baseline.
+  // The floors (http-relay.ts) for the brokers with a direct baseline: one relay with no broker,
+  // and one through each broker, each path checked like taprd's.
+  const relaysOn = process.env.BENCH_PUBSUB_RELAY !== '0';
   const relay =
-    (has('redis') || has('rabbitmq')) &&
-    process.env.BENCH_PUBSUB_RELAY !== '0' &&
-    (wanted?.has('relay-http') ?? true)
+    (has('redis') || has('rabbitmq')) && relaysOn && (wanted?.has('relay-http') ?? true)
       ? await startRelay(subscriber.httpPort)
       : undefined;
   if (relay !== undefined) cleanup.add(() => relay.stop());
+  const brokerRelays = new Map<BrokerId, RelayHandle>();
+  const relayBulk = bulk.enabled && (wanted?.has('relay-bulk') ?? true);
+  for (const broker of ['redis', 'rabbitmq'] as const) {
+    if (!has(broker) || !relaysOn || !(relayBulk || (wanted?.has('relay-broker') ?? true))) {
+      continue;
+    }
+    const leg = broker === 'redis' ? ['redis', env.redisHost] : ['rabbitmq', env.rabbitmqUrl];
+    const brokerRelay = await startRelay(subscriber.httpPort, leg);
+    cleanup.add(() => brokerRelay.stop());
+    brokerRelays.set(broker, brokerRelay);
+    const target = { httpOrigin: brokerRelay.origin, outputTail: () => '(relay output above)' };
+    await checkPath(target, subscriber, broker, relayTopic(topicOf(broker), false), false);
+    if (relayBulk) {
+      await checkPath(target, subscriber, broker, relayTopic(topicOf(broker), true), true);
+    }
+    console.log(`${broker}: the relay through ${broker} delivers to the subscriber`);
+  }
   if (has('redis')) {
     const [host, port] = env.redisHost.split(':');
     await subscriber.startRedisConsumer({
@@ -269,8 +307,28 @@ export async function setupPubsub(
       });
       comparisons.push({ candidate: 'taprd-http', baseline: 'direct' });
       if (relay !== undefined) {
-        candidates.push(relayCandidate(relay, common, key('relay-http')));
+        candidates.push(
+          relayCandidate(
+            'relay-http',
+            `${RELAY_MEANING}: publish over HTTP (node:http), delivery over HTTP (undici), at most 10 in flight`,
+            relay,
+            { ...common, key: key('relay-http') },
+          ),
+        );
         comparisons.push({ candidate: 'relay-http', baseline: 'direct', reference: RELAY_MEANING });
+      }
+      const brokerRelay = brokerRelays.get(broker);
+      if (brokerRelay !== undefined) {
+        const meaning = brokerRelayMeaning(broker);
+        candidates.push(
+          relayCandidate(
+            'relay-broker',
+            `${meaning}: publish over HTTP, ${broker === 'redis' ? 'XADD, XREADGROUP, XACK' : 'publish, consume, ack'}, delivery over HTTP, at most 10 in flight`,
+            brokerRelay,
+            { ...common, topic: relayTopic(common.topic, false), key: key('relay-broker') },
+          ),
+        );
+        comparisons.push({ candidate: 'relay-broker', baseline: 'direct', reference: meaning });
       }
     }
     if (broker === 'redis') {
@@ -319,6 +377,24 @@ export async function setupPubsub(
           ...batch,
         });
         comparisons.push({ candidate: 'taprd-bulk', baseline: 'direct-bulk' });
+        const brokerRelay = brokerRelays.get(broker);
+        if (brokerRelay !== undefined && relayBulk) {
+          const meaning = `${brokerRelayMeaning(broker)}, bulk`;
+          candidates.push(
+            relayCandidate(
+              'relay-bulk',
+              `${meaning}: the same bulk publishes, parsed and written out per entry, through ${broker}, delivered in envelopes of up to 100, two in flight`,
+              brokerRelay,
+              { ...common, topic: relayTopic(common.topic, true), key: key('relay-bulk') },
+              { ...batch.bulk, batchSize: bulk.size },
+            ),
+          );
+          comparisons.push({
+            candidate: 'relay-bulk',
+            baseline: 'direct-bulk',
+            reference: meaning,
+          });
+        }
       }
     }
     const kept = candidates.filter((candidate) => wanted?.has(candidate.id) ?? true);
@@ -346,6 +422,9 @@ export async function setupPubsub(
   const redisServer = redisInfo === undefined ? undefined : redisPid(redisInfo);
   if (redisServer !== undefined) processes.push({ name: 'redis-server', pid: redisServer });
   if (relay !== undefined) processes.push({ name: 'relay', pid: relay.pid });
+  for (const [broker, brokerRelay] of brokerRelays) {
+    processes.push({ name: `relay-${broker}`, pid: brokerRelay.pid });
+  }
   const rabbit = has('rabbitmq') ? rabbitmqPid() : undefined;
   if (rabbit !== undefined) processes.push({ name: 'rabbitmq', pid: rabbit });
 
@@ -380,6 +459,10 @@ export async function setupPubsub(
           relay === undefined
             ? 'off (BENCH_PUBSUB_RELAY=0 or not listed)'
             : `relay-http: ${RELAY_MEANING}; node:http takes the publish and answers 204, the payload is wrapped in a minimal CloudEvent by string concatenation and POSTed to the subscriber with undici, at most 10 in flight. Closed loop only`,
+        brokerRelays:
+          brokerRelays.size === 0
+            ? 'off (BENCH_PUBSUB_RELAY=0 or not listed)'
+            : 'relay-broker: the relay with a broker leg (redis XADD, XREADGROUP of what the relay has room for, one XACK per turn; rabbitmq publish without confirms, consume with no prefetch limit, ack per message), answering the publish once the broker took it; relay-bulk: the same relay taking the bulk publishes (JSON.parse of the body, each event written out with JSON.stringify), delivering envelopes of up to 100 by string concatenation, two in flight, and reading the statuses answered',
         components:
           "each taprd has one component named pubsub with the component's defaults (redis: 10 handlers in flight, queueDepth 100; rabbitmq: no publisher confirms, transient messages, no prefetch limit; sqlite: WAL, 10 handlers in flight)",
       },

@@ -7,6 +7,7 @@
 // Usage: forked by bench/pubsub/subscriber-process.ts with its configuration as JSON in argv[2].
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isRecord } from '../harness/types.js';
+import { BULK_ROUTE, DELIVER_ROUTE } from './bulk-settings.js';
 import { type DeliveryKind, DeliveryRecorder } from './delivery-recorder.js';
 import {
   type DirectConsumer,
@@ -20,9 +21,6 @@ import { NotifyHub } from './notify-channel.js';
 
 const LIFETIME_MS = 3_600_000;
 const SUCCESS = Buffer.from('{"status":"SUCCESS"}');
-const ROUTE = '/deliver';
-/** Where taprd POSTs the batches of a bulk subscription. */
-export const BULK_ROUTE = '/deliver-bulk';
 
 /** One programmatic subscription the app declares, answered to the sidecar of `appId`. */
 export interface AppSubscription {
@@ -203,7 +201,7 @@ function stampOfEvent(event: unknown): MessageStamp | undefined {
   return typeof data === 'string' ? parseMessage(data) : stampOf(data);
 }
 
-/** One POST of a CloudEvent to {@link ROUTE}. */
+/** One POST of a CloudEvent to {@link DELIVER_ROUTE}. */
 function deliverOne(app: SubscriberApp, request: IncomingMessage, body: Buffer): Buffer {
   const arrivedAt = monotonicMs();
   let stamp: MessageStamp | undefined;
@@ -259,13 +257,17 @@ function handle(
       const appId = String(request.headers['dapr-app-id'] ?? '');
       const list = (config.subscriptions[appId] ?? []).map((entry) => ({
         ...entry,
-        route: entry.bulkSubscribe === undefined ? ROUTE : BULK_ROUTE,
+        route: entry.bulkSubscribe === undefined ? DELIVER_ROUTE : BULK_ROUTE,
       }));
       reply(response, 200, Buffer.from(JSON.stringify(list)));
       return;
     }
     const deliverTo =
-      request.url === ROUTE ? deliverOne : request.url === BULK_ROUTE ? deliverBatch : undefined;
+      request.url === DELIVER_ROUTE
+        ? deliverOne
+        : request.url === BULK_ROUTE
+          ? deliverBatch
+          : undefined;
     if (request.method !== 'POST' || deliverTo === undefined) {
       reply(response, 404);
       return;

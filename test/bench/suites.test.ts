@@ -193,6 +193,49 @@ describe('npm run bench: goals', () => {
     assert.equal(reachable?.measured, '0.15', 'a reference above the goal bounds nothing');
   });
 
+  it('bounds a goal by the best of several references only', () => {
+    const closed = { kind: 'closed', concurrency: 32 } as const;
+    const reference = (candidate: string, ratios: number[]): ComparisonSummary => ({
+      ...comparison(closed, ratios, [1], [1]),
+      candidate,
+      reference: candidate,
+    });
+    const taprd = comparison(closed, [0.15], [1], [1]);
+    const [bounded] = evaluateGoal(
+      report({ comparisons: [taprd, reference('bare', [0.3]), reference('broker', [0.35])] }),
+      throughput,
+    );
+    assert.equal(bounded?.measured, '0.15; out of reach here: broker reaches 0.35');
+    const [open] = evaluateGoal(
+      report({ comparisons: [taprd, reference('bare', [0.3]), reference('broker', [0.5])] }),
+      throughput,
+    );
+    assert.equal(open?.measured, '0.15', 'one reference above the goal leaves it reachable');
+  });
+
+  it("sets the candidate's CPU per op beside what the cores give at the goal's rate", () => {
+    const closed = { kind: 'closed', concurrency: 32 } as const;
+    const summary = (candidate: string, opsPerSecond: number, cpu: number): CandidateSummary => ({
+      ...openSummary(opsPerSecond),
+      mode: closed,
+      candidate,
+      generatorCpuMicrosPerOp: spread([10]),
+      processes: {
+        taprd: { cpuMicrosPerOp: spread([cpu]), rssBytes: spread([1]) },
+        app: { cpuMicrosPerOp: spread([20]), rssBytes: spread([1]) },
+      },
+    });
+    const [row] = evaluateGoal(
+      report({
+        comparisons: [comparison(closed, [0.15], [1], [1])],
+        // 2 cores at 40% of 10,000 ops/s leave 500 µs per op; the candidate uses 10 + 120 + 20.
+        summaries: [summary('via-taprd', 1500, 120), summary('direct', 10_000, 0)],
+      }),
+      throughput,
+    );
+    assert.equal(row?.measured, "0.15; CPU 150 µs/op machine-wide, 500 at the goal's rate");
+  });
+
   it('reads added latency at the goal rate; a candidate that fell behind misses', () => {
     const behind = [openSummary(900)];
     const slow = comparison({ kind: 'open', ratePerSecond: 1000 }, [0.9], [2.5, 1.0, 3], [4]);
