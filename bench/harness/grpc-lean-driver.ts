@@ -66,39 +66,44 @@ async function openSession(address: string): Promise<ClientHttp2Session> {
   return session;
 }
 
+/** One HTTP/2 session making unary calls to one method: what both lean drivers share. */
+export interface LeanUnaryChannel {
+  /** One call with `message` (protobuf bytes); resolves with the reply's message bytes. */
+  call(message: Uint8Array): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
 /**
- * Same contract as `grpcUnaryDriver`: one connection to `options.address` (one HTTP/2 session,
- * as grpc-js uses one channel), requests encoded up front, `op()` makes one unary call and
- * rejects unless the status is OK and `check` accepts the reply.
+ * Opens one connection to `address` (one HTTP/2 session, as grpc-js uses one channel) for unary
+ * calls to `path`, sent with the headers grpc-js sends. A call rejects unless the status is OK
+ * and the reply holds exactly one message.
  */
-export async function grpcLeanUnaryDriver<I extends DescMessage, O extends DescMessage>(
-  options: GrpcUnaryOptions<I, O>,
-): Promise<Driver> {
-  if (!/^127\.0\.0\.1:\d+$/.test(options.address)) {
-    throw new Error(`gRPC drivers only target 127.0.0.1:<port>, got ${options.address}`);
+export async function openLeanUnaryChannel(
+  address: string,
+  path: string,
+  metadata: OutgoingHttpHeaders = {},
+  deadlineMs = 10_000,
+): Promise<LeanUnaryChannel> {
+  if (!/^127\.0\.0\.1:\d+$/.test(address)) {
+    throw new Error(`gRPC drivers only target 127.0.0.1:<port>, got ${address}`);
   }
-  const session = await openSession(options.address);
+  const session = await openSession(address);
   // A broken connection fails the calls on it; the listener only keeps it from crashing us.
   session.on('error', () => {});
-  const next = roundRobin(
-    options.requests.map((request) => frame(toBinary(options.requestSchema, request))),
-  );
-  const deadlineMs = options.deadlineMs ?? 10_000;
   // What grpc-js sends for a unary call, so the server parses the same headers.
   const headers: OutgoingHttpHeaders = {
     [constants.HTTP2_HEADER_METHOD]: 'POST',
-    [constants.HTTP2_HEADER_PATH]: options.path,
+    [constants.HTTP2_HEADER_PATH]: path,
     'content-type': 'application/grpc',
     te: 'trailers',
     'grpc-accept-encoding': 'identity,deflate,gzip',
     'grpc-timeout': `${deadlineMs}m`,
     'user-agent': 'tapr-bench-lean-grpc',
-    ...options.metadata,
+    ...metadata,
   };
-  const { check, responseSchema } = options;
   return {
-    op() {
-      return new Promise<void>((resolve, reject) => {
+    call(message) {
+      return new Promise<Buffer>((resolve, reject) => {
         let stream: ClientHttp2Stream;
         try {
           stream = session.request(headers);
@@ -108,10 +113,10 @@ export async function grpcLeanUnaryDriver<I extends DescMessage, O extends DescM
         }
         const chunks: Buffer[] = [];
         let status: string | undefined;
-        let message: string | undefined;
+        let statusMessage: string | undefined;
         const readStatus = (fields: IncomingHttpHeaders): void => {
           status = headerText(fields, 'grpc-status') ?? status;
-          message = headerText(fields, 'grpc-message') ?? message;
+          statusMessage = headerText(fields, 'grpc-message') ?? statusMessage;
         };
         // A trailers-only reply carries the status in its headers.
         stream.on('response', readStatus);
@@ -121,23 +126,47 @@ export async function grpcLeanUnaryDriver<I extends DescMessage, O extends DescM
         stream.on('close', () => {
           if (status !== '0') {
             const reason = status === undefined ? `RST ${stream.rstCode}` : `status ${status}`;
-            reject(new Error(`gRPC ${options.path}: ${reason} ${message ?? ''}`.trimEnd()));
+            reject(new Error(`gRPC ${path}: ${reason} ${statusMessage ?? ''}`.trimEnd()));
             return;
           }
           try {
-            const bytes = replyMessage(chunks);
-            check?.(fromBinary(responseSchema, bytes));
-            resolve();
+            resolve(replyMessage(chunks));
           } catch (failure) {
             reject(failure);
           }
         });
-        stream.end(next());
+        stream.end(frame(message));
       });
     },
     async close() {
       if (session.closed) return;
       await new Promise<void>((resolve) => session.close(resolve));
     },
+  };
+}
+
+/**
+ * Same contract as `grpcUnaryDriver`: requests encoded up front, `op()` makes one unary call on
+ * a {@link LeanUnaryChannel} and rejects unless the status is OK and `check` accepts the reply.
+ */
+export async function grpcLeanUnaryDriver<I extends DescMessage, O extends DescMessage>(
+  options: GrpcUnaryOptions<I, O>,
+): Promise<Driver> {
+  const channel = await openLeanUnaryChannel(
+    options.address,
+    options.path,
+    options.metadata,
+    options.deadlineMs,
+  );
+  const next = roundRobin(
+    options.requests.map((request) => toBinary(options.requestSchema, request)),
+  );
+  const { check, responseSchema } = options;
+  return {
+    async op() {
+      const bytes = await channel.call(next());
+      check?.(fromBinary(responseSchema, bytes));
+    },
+    close: () => channel.close(),
   };
 }

@@ -10,6 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Channel, ChannelModel } from 'amqplib';
 import { Pool } from 'undici';
 import { PublishEventRequestSchema } from '../../src/gen/dapr/proto/runtime/v1/pubsub_pb.js';
+import { openLeanUnaryChannel } from '../harness/grpc-lean-driver.js';
 import { numberParam, stringParam } from '../harness/params.js';
 import { connectRedis, parseRedisHost } from '../harness/redis-driver.js';
 import type { Driver, JsonObject } from '../harness/types.js';
@@ -160,6 +161,21 @@ export async function viaTaprdBulk(params: JsonObject): Promise<Driver> {
   );
 }
 
+/** A `PublishEventRequest` of one JSON payload, as protobuf bytes. */
+function publishEventEncoder(pubsubName: string, topic: string): (payload: string) => Uint8Array {
+  const encoder = new TextEncoder();
+  return (payload) =>
+    toBinary(
+      PublishEventRequestSchema,
+      create(PublishEventRequestSchema, {
+        pubsubName,
+        topic,
+        data: encoder.encode(payload),
+        dataContentType: 'application/json',
+      }),
+    );
+}
+
 /**
  * `Dapr/PublishEvent` on taprd with one grpc-js channel (the Dapr JS SDK's client), the request
  * encoded per message with protobuf-es. Params: `key`, `notifyPort`, `address`, `pubsub`, `topic`.
@@ -175,19 +191,13 @@ export async function viaTaprdGrpc(params: JsonObject): Promise<Driver> {
   await new Promise<void>((resolve, reject) => {
     client.waitForReady(Date.now() + 5000, (error) => (error ? reject(error) : resolve()));
   });
-  const encoder = new TextEncoder();
+  const encode = publishEventEncoder(pubsubName, topic);
   const serialize = (bytes: Buffer): Buffer => bytes;
   const deserialize = (bytes: Buffer): Buffer => bytes;
   return deliveredDriver(
     params,
     (payload) => {
-      const request = create(PublishEventRequestSchema, {
-        pubsubName,
-        topic,
-        data: encoder.encode(payload),
-        dataContentType: 'application/json',
-      });
-      const bytes = Buffer.from(toBinary(PublishEventRequestSchema, request));
+      const bytes = Buffer.from(encode(payload));
       return new Promise<void>((resolve, reject) => {
         client.makeUnaryRequest(
           PUBLISH_EVENT,
@@ -201,6 +211,28 @@ export async function viaTaprdGrpc(params: JsonObject): Promise<Driver> {
       });
     },
     async () => client.close(),
+  );
+}
+
+/**
+ * `Dapr/PublishEvent` on taprd with the lean node:http2 client (harness/grpc-lean-driver.ts):
+ * the same requests and headers as grpc-js, without most of its CPU per call, so the open-loop
+ * tail is taprd's rather than the publisher's. Params as {@link viaTaprdGrpc}.
+ */
+export async function viaTaprdGrpcLean(params: JsonObject): Promise<Driver> {
+  const encode = publishEventEncoder(stringParam(params, 'pubsub'), stringParam(params, 'topic'));
+  const channel = await openLeanUnaryChannel(
+    stringParam(params, 'address'),
+    PUBLISH_EVENT,
+    {},
+    GRPC_DEADLINE_MS,
+  );
+  return deliveredDriver(
+    params,
+    async (payload) => {
+      await channel.call(encode(payload));
+    },
+    () => channel.close(),
   );
 }
 

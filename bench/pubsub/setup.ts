@@ -342,6 +342,18 @@ export async function setupPubsub(
         },
       });
       comparisons.push({ candidate: 'taprd-grpc', baseline: 'direct' });
+      // The same publishes without grpc-js's CPU in the publisher, which on a small machine
+      // takes the cores taprd needs: the open-loop tail of taprd's gRPC API itself.
+      candidates.push({
+        id: 'taprd-grpc-lean',
+        label:
+          'redis: publish over gRPC (lean node:http2 client) via taprd, taprd delivers over HTTP',
+        driver: {
+          module: DRIVERS,
+          export: 'viaTaprdGrpcLean',
+          params: { ...common, key: key('taprd-grpc-lean'), address: taprd.grpcAddress },
+        },
+      });
     }
     if (bulk.enabled) {
       const batch = { bulk: { messagesPerOp: bulk.size, concurrency: bulk.concurrency } };
