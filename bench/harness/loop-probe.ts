@@ -1,8 +1,9 @@
 // Loaded into taprd with `--import` (BENCH_TAPRD_NODE_ARGS="--import dist/bench/harness/loop-probe.js"):
-// appends every garbage collection and every event-loop stall over 4 ms to the file named by
+// appends every garbage collection (with the heap used after it) and every event-loop stall over 4 ms to the file named by
 // BENCH_LOOP_PROBE_OUT, to tell collector pauses from other stalls when a tail latency is read.
 import { appendFileSync } from 'node:fs';
 import { type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 
 const out = process.env.BENCH_LOOP_PROBE_OUT ?? `/tmp/tapr-loop-probe-${process.pid}.log`;
 const TICK_MS = 2;
@@ -23,7 +24,7 @@ new PerformanceObserver((list) => {
     const kind = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
     appendFileSync(
       out,
-      `gc ${(entry.startTime - started).toFixed(0)} ${entry.duration.toFixed(1)} kind=${kind}\n`,
+      `gc ${(entry.startTime - started).toFixed(0)} ${entry.duration.toFixed(1)} kind=${kind} heapMB=${(getHeapStatistics().used_heap_size / 1e6).toFixed(1)}\n`,
     );
   }
 }).observe({ entryTypes: ['gc'] });

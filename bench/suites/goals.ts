@@ -93,28 +93,28 @@ function summaryOf(
 }
 
 /**
- * The best reference comparison beside `comparison` (same workload, mode and baseline), when
- * even its ratio is below `min`: then no candidate doing at least the references' work can
- * reach the goal there.
+ * The tightest floor beside `comparison`: of the reference comparisons with the same workload,
+ * mode and baseline whose ratio is below `min`, the lowest. Each reference does only part of
+ * what the candidate must do, so when one stays below the goal no candidate can reach it there.
  */
 function boundingReference(
   report: BenchReport,
   comparison: ComparisonSummary,
   min: number,
 ): ComparisonSummary | undefined {
-  const references = report.comparisons.filter(
+  const ratio = (other: ComparisonSummary): number => finite(other.throughput.ratio.median);
+  const below = report.comparisons.filter(
     (other) =>
       other.reference !== undefined &&
       other.workload === comparison.workload &&
       other.baseline === comparison.baseline &&
-      JSON.stringify(other.mode) === JSON.stringify(comparison.mode),
+      JSON.stringify(other.mode) === JSON.stringify(comparison.mode) &&
+      ratio(other) < min,
   );
-  const ratio = (other: ComparisonSummary): number => finite(other.throughput.ratio.median);
-  const best = references.reduce<ComparisonSummary | undefined>(
-    (top, other) => (top === undefined || ratio(other) > ratio(top) ? other : top),
+  return below.reduce<ComparisonSummary | undefined>(
+    (low, other) => (low === undefined || ratio(other) < ratio(low) ? other : low),
     undefined,
   );
-  return best !== undefined && ratio(best) < min ? best : undefined;
 }
 
 /** CPU per op of a candidate across the machine: every monitored process and the generator. */
