@@ -3,6 +3,7 @@
 // direct baseline, plus none at all (the event goes straight to delivery).
 import * as amqp from 'amqplib';
 import { Redis } from 'ioredis';
+import { parseRedisHost } from '../harness/redis-driver.js';
 import { RABBIT_EXCHANGE_OPTIONS, RABBIT_SOCKET_OPTIONS } from './direct-consumers.js';
 
 /** An event read back from the broker; `done` acknowledges it there once delivered. */
@@ -54,8 +55,7 @@ const BLOCK_MS = 1000;
  * commands into one write.
  */
 export function redisLeg(host: string): RelayLeg {
-  const [name, port] = host.split(':');
-  const options = { host: name ?? '127.0.0.1', port: Number(port), enableAutoPipelining: true };
+  const options = { ...parseRedisHost(host), enableAutoPipelining: true };
   const client = new Redis(options);
   const readers: Redis[] = [];
   let closed = false;
