@@ -158,39 +158,10 @@ export class PublishTarget {
    * the component under the outbound resiliency policy. Throws Dapr's errors.
    */
   async publish(payload: PublishPayload, signal: AbortSignal): Promise<void> {
-    const traceParent = payload.traceParent || freshTraceParent(this.#context.random);
-    const traceState = payload.traceState ?? '';
-    let request: PublishRequest;
     const topic = brokerTopic(this.entry, this.#context.namespace, this.topic);
-    if (!this.rawPayload) {
-      const ttl = messageTtl(this.metadata);
-      const text = this.#envelope(
-        payload.data,
-        payload.contentType,
-        this.metadata,
-        ttl,
-        traceParent,
-        traceState,
-      );
-      this.#checkScopes();
-      request = new EnvelopeRequest(topic, text, this.metadata, this.#ttlSeconds(ttl));
-    } else {
-      let metadata = this.metadata;
-      if (this.#context.caller === 'grpc') {
-        // Dapr's gRPC API hands the trace context to the component as metadata for raw payloads.
-        metadata = { ...metadata, traceid: traceParent, tracestate: traceState };
-      }
-      this.#checkScopes();
-      const ttl = this.#ttlSeconds(messageTtl(metadata));
-      const contentType = payload.contentType;
-      request = {
-        topic,
-        data: payload.data,
-        metadata,
-        ...(contentType === '' ? {} : { contentType }),
-        ...(ttl === undefined ? {} : { ttlSeconds: ttl }),
-      };
-    }
+    const request = this.rawPayload
+      ? this.#rawRequest(topic, payload)
+      : this.#envelopeRequest(topic, payload);
     const { pubsub } = this.entry;
     try {
       const runner = this.#context.runner;
@@ -199,6 +170,44 @@ export class PublishTarget {
     } catch (error) {
       throw publishFailed(this.pubsubName, this.topic, errorText(error));
     }
+  }
+
+  /** The payload in its CloudEvent; a bad envelope fails before the scope check, as in Dapr. */
+  #envelopeRequest(topic: string, payload: PublishPayload): PublishRequest {
+    const ttl = messageTtl(this.metadata);
+    const text = this.#envelope(
+      payload.data,
+      payload.contentType,
+      this.metadata,
+      ttl,
+      payload.traceParent || freshTraceParent(this.#context.random),
+      payload.traceState ?? '',
+    );
+    this.#checkScopes();
+    return new EnvelopeRequest(topic, text, this.metadata, this.#ttlSeconds(ttl));
+  }
+
+  /** The payload as it came (`rawPayload`). */
+  #rawRequest(topic: string, payload: PublishPayload): PublishRequest {
+    let metadata = this.metadata;
+    if (this.#context.caller === 'grpc') {
+      // Dapr's gRPC API hands the trace context to the component as metadata for raw payloads.
+      metadata = {
+        ...metadata,
+        traceid: payload.traceParent || freshTraceParent(this.#context.random),
+        tracestate: payload.traceState ?? '',
+      };
+    }
+    this.#checkScopes();
+    const ttl = this.#ttlSeconds(messageTtl(metadata));
+    const contentType = payload.contentType;
+    return {
+      topic,
+      data: payload.data,
+      metadata,
+      ...(contentType === '' ? {} : { contentType }),
+      ...(ttl === undefined ? {} : { ttlSeconds: ttl }),
+    };
   }
 
   /**
